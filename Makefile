@@ -1,0 +1,47 @@
+# The two contract commands are `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+DEMO_BORROWERS ?= 20000
+BENCH_LOANS ?= 1000000
+
+.PHONY: demo test install install-dev lint typecheck unit bench-ledger clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/arrears db upgrade
+	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS)
+	$(BIN)/arrears summary
+
+lint: install-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+unit: install-dev
+	ARREARS_TEST_POSTGRES_URL=$${ARREARS_TEST_POSTGRES_URL:-$(PG_URL)} $(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench-ledger: install-dev
+	$(BIN)/python -m arrears.bench.ledger --loans $(BENCH_LOANS) --postgres-url $(PG_URL) --report docs/benchmarks.md
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

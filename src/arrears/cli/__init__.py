@@ -1,0 +1,1 @@
+"""The ``arrears`` command line: thin adapters over the domain services."""
