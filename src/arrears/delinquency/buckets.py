@@ -7,6 +7,7 @@ DPD below the first bucket (normally 0) is *current* and has no bucket.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -57,7 +58,7 @@ def check_ranges(buckets: Sequence[BucketSpec]) -> None:
     if repeated:
         raise InvalidInput(f"bucket names repeat: {', '.join(repeated)}", hint="give each bucket its own name")
     ordered = sorted(buckets, key=lambda bucket: bucket.min_dpd)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         if before.max_dpd is None or before.max_dpd >= after.min_dpd:
             raise InvalidInput(
                 f"buckets {before.name} and {after.name} overlap",

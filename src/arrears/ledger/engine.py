@@ -368,10 +368,7 @@ class _Replay:
                 for stream in item.streams.values():
                     stream.daily = ZERO
                 continue
-            if charges.penalty_base == "principal":
-                penalty_base = item.principal_left
-            else:
-                penalty_base = item.owed
+            penalty_base = item.principal_left if charges.penalty_base == "principal" else item.owed
             if charges.late_fee_base == "installment_outstanding":
                 late_base = item.owed
             else:
