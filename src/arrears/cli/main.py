@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arrears.cli import ledger
+from arrears.cli import db, ledger
 from arrears.cli.errors import run_cli
 
 app = typer.Typer(
@@ -13,6 +13,7 @@ app = typer.Typer(
     help="Arrears: compliance-first debt collection.",
     pretty_exceptions_enable=False,
 )
+app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 
 

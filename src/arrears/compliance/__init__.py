@@ -1,0 +1,1 @@
+"""The compliance guard every contact passes through; holds on cases."""

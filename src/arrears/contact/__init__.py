@@ -1,0 +1,1 @@
+"""Contacts with debtors and third parties, and the promises to pay they produce."""

@@ -1,0 +1,29 @@
+"""Schema migrations, run from code so that the installed package carries them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str, *, connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(url: str, *, revision: str = "head", connection: Connection | None = None) -> None:
+    command.upgrade(alembic_config(url, connection=connection), revision)
+
+
+def downgrade(url: str, *, revision: str = "base", connection: Connection | None = None) -> None:
+    command.downgrade(alembic_config(url, connection=connection), revision)

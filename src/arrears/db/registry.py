@@ -1,0 +1,26 @@
+"""Imports every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from arrears.audit import models as audit_models
+from arrears.cases import models as cases_models
+from arrears.compliance import models as compliance_models
+from arrears.contact import models as contact_models
+from arrears.db.base import Base
+from arrears.delinquency import models as delinquency_models
+from arrears.ledger import models as ledger_models
+from arrears.org import models as org_models
+from arrears.portfolio import models as portfolio_models
+
+MODEL_MODULES = (
+    audit_models,
+    cases_models,
+    compliance_models,
+    contact_models,
+    delinquency_models,
+    ledger_models,
+    org_models,
+    portfolio_models,
+)
+
+metadata = Base.metadata
+
+__all__ = ["MODEL_MODULES", "metadata"]

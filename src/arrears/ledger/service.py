@@ -1,0 +1,80 @@
+"""Reads and writes of products and their rule versions. Never commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from arrears.errors import InvalidInput, NotFound
+from arrears.ledger.models import Product, ProductRuleVersion
+from arrears.ledger.rules import ProductRules
+
+
+def parse_rules(raw: dict[str, Any], *, where: str) -> ProductRules:
+    try:
+        return ProductRules.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(rules)"
+        raise InvalidInput(first["msg"].removeprefix("Value error, "), where=f"{where}: {field}") from None
+
+
+def get_by_code(*, db_session: Session, tenant_id: int, code: str) -> Product:
+    product = db_session.scalar(select(Product).where(Product.tenant_id == tenant_id, Product.code == code))
+    if product is None:
+        raise NotFound(f"no product with code '{code}'", hint="load it first with `arrears product load`")
+    return product
+
+
+def current_rule_version(*, db_session: Session, product_id: int, on: date | None = None) -> ProductRuleVersion:
+    """The rule version in force on ``on`` (the latest when None)."""
+    stmt = select(ProductRuleVersion).where(ProductRuleVersion.product_id == product_id)
+    if on is not None:
+        stmt = stmt.where(ProductRuleVersion.effective_from <= on)
+    version = db_session.scalar(stmt.order_by(ProductRuleVersion.version.desc()).limit(1))
+    if version is None:
+        raise NotFound(f"product {product_id} has no rules in force on {on}")
+    return version
+
+
+def upsert(
+    *,
+    db_session: Session,
+    tenant_id: int,
+    code: str,
+    name: str,
+    rules: ProductRules,
+    effective_from: date,
+    bucket_set_id: int | None = None,
+) -> tuple[Product, ProductRuleVersion]:
+    """Create the product, or add a rule version when its rules changed. Same rules: nothing new."""
+    product = db_session.scalar(select(Product).where(Product.tenant_id == tenant_id, Product.code == code))
+    if product is None:
+        product = Product(tenant_id=tenant_id, code=code, name=name, currency=rules.currency)
+        db_session.add(product)
+        db_session.flush()
+    product.name = name
+    product.bucket_set_id = bucket_set_id
+    if product.currency != rules.currency:
+        raise InvalidInput(
+            f"product {code} is in {product.currency}; its rules cannot switch to {rules.currency}",
+            hint="create a new product for another currency",
+        )
+    payload = rules.model_dump(mode="json")
+    latest_number = db_session.scalar(
+        select(func.max(ProductRuleVersion.version)).where(ProductRuleVersion.product_id == product.id)
+    )
+    if latest_number is not None:
+        latest = current_rule_version(db_session=db_session, product_id=product.id)
+        if latest.rules == payload:
+            return product, latest
+    version = ProductRuleVersion(
+        product_id=product.id, version=(latest_number or 0) + 1, effective_from=effective_from, rules=payload
+    )
+    db_session.add(version)
+    db_session.flush()
+    return product, version

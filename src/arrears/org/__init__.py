@@ -1,0 +1,1 @@
+"""Organisations and people who use Arrears: tenants, teams, users."""

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TenantKind(StrEnum):
+    LENDER = "lender"
+    AGENCY = "agency"  # 委外催收机构
+
+
+class Role(StrEnum):
+    COLLECTOR = "collector"  # 催收员
+    TEAM_LEAD = "team_lead"  # 组长
+    APPROVER = "approver"
+    COMPLIANCE = "compliance"  # 质检
+    OPERATIONS = "operations"
+    ADMIN = "admin"
