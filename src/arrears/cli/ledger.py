@@ -10,8 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from arrears.audit.service import cli_actor
+from arrears.cli import context
 from arrears.cli.options import parse_date
+from arrears.cli.progress import progress_bar
+from arrears.delinquency import daily_pass, flows
 from arrears.delinquency.quote import QuoteResult, load_request, quote
+from arrears.money import parse_amount
+from arrears.org import service as tenants
 
 app = typer.Typer(no_args_is_help=True, help="Loan ledger: quotes, payments and the daily pass.")
 console = Console(highlight=False)
@@ -49,3 +55,76 @@ def _print_quote(result: QuoteResult) -> None:
     for label, value in rows:
         table.add_row(label, str(value))
     console.print(table)
+
+
+@app.command("pass")
+def pass_command(
+    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD: age and accrue to the end of this day")],
+    tenant: Annotated[str | None, typer.Option("--tenant", help="only this tenant's loans")] = None,
+) -> None:
+    """Accrue charges, age and bucket every loan as of a date, in one unit of work."""
+    day = parse_date(as_of, option="--as-of")
+    with context.session() as db_session:
+        total = daily_pass.count_loans(db_session=db_session, tenant_code=tenant)
+        with progress_bar() as bar:
+            task = bar.add_task("ledger pass", total=total)
+            with db_session.begin():
+                report = daily_pass.run_pass(
+                    db_session=db_session,
+                    as_of=day,
+                    tenant_code=tenant,
+                    progress=lambda done: bar.advance(task, done),
+                    actor=cli_actor(),
+                )
+    table = Table(title=f"Ledger pass as of {day}")
+    table.add_column("bucket")
+    table.add_column("loans", justify="right")
+    for name, count in sorted(report.by_bucket.items()):
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(
+        f"{report.loans:,} loans aged; {report.bucket_moves:,} bucket moves; "
+        f"{report.status_changes:,} status changes; overdue total {report.overdue_total:,.2f}"
+    )
+
+
+@app.command("post-payment")
+def post_payment_command(
+    loan: Annotated[str, typer.Option("--loan", help="account number")],
+    reference: Annotated[str, typer.Option("--reference", help="payment reference (unique per loan)")],
+    amount: Annotated[str, typer.Option("--amount", help="e.g. 1200.50")],
+    value_date: Annotated[str, typer.Option("--value-date", help="YYYY-MM-DD the money counts from")],
+    tenant: Annotated[str, typer.Option("--tenant", envvar="ARREARS_TENANT")] = "default",
+) -> None:
+    """Post a payment (back-dating allowed) and recompute the loan."""
+    with context.session() as db_session, db_session.begin():
+        payment = flows.post_payment(
+            db_session=db_session,
+            tenant_id=tenants.get_by_code(db_session=db_session, code=tenant).id,
+            account_number=loan,
+            reference=reference,
+            amount=parse_amount(amount, field="--amount"),
+            value_date=parse_date(value_date, option="--value-date"),
+            actor=cli_actor(),
+        )
+    console.print(f"payment {payment.reference} of {payment.amount} posted to {loan}")
+
+
+@app.command("reverse-payment")
+def reverse_payment_command(
+    loan: Annotated[str, typer.Option("--loan", help="account number")],
+    reference: Annotated[str, typer.Option("--reference")],
+    reason: Annotated[str, typer.Option("--reason", help="why the payment is reversed")],
+    tenant: Annotated[str, typer.Option("--tenant", envvar="ARREARS_TENANT")] = "default",
+) -> None:
+    """Reverse a payment: it stays on record but no longer counts; the loan is recomputed."""
+    with context.session() as db_session, db_session.begin():
+        flows.reverse_payment(
+            db_session=db_session,
+            tenant_id=tenants.get_by_code(db_session=db_session, code=tenant).id,
+            account_number=loan,
+            reference=reference,
+            reason=reason,
+            actor=cli_actor(),
+        )
+    console.print(f"payment {reference} on {loan} reversed")

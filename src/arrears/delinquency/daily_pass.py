@@ -1,0 +1,401 @@
+"""The as-of-date pass (日终跑批): accrue, age and bucket every loan, from the database.
+
+The pass runs the same engine as ``arrears ledger quote``, loan by loan, over
+loans read in id-ordered chunks with one query per table per chunk, and writes
+its results set-wise. Derived rows (positions, charges, allocations) are
+replaced for each loan, so running the same date twice changes nothing, and a
+back-dated payment or a reversal is picked up by the next pass. Bucket history
+moves forward only: a pass for a date older than the one a loan last saw is
+refused.
+
+The caller owns the transaction: the CLI runs the whole pass as one unit of
+work, so a crash part-way leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from arrears.audit.models import AuditRecord
+from arrears.cases.models import Case
+from arrears.compliance.models import Hold
+from arrears.db.base import utcnow
+from arrears.delinquency.buckets import BucketSet
+from arrears.delinquency.models import BucketHistory, BucketSetRow
+from arrears.delinquency.service import to_spec
+from arrears.errors import Conflict, InvalidInput
+from arrears.ledger.engine import (
+    LoanPosition,
+    LoanTerms,
+    PauseWindow,
+    PostedPayment,
+    ScheduledInstallment,
+    compute_position,
+)
+from arrears.ledger.enums import ChargeKind, LoanStatus
+from arrears.ledger.lifecycle import ledger_event
+from arrears.ledger.models import (
+    Charge,
+    Installment,
+    Loan,
+    Payment,
+    PaymentAllocation,
+    Product,
+    ProductRuleVersion,
+)
+from arrears.ledger.models import LoanPosition as PositionRow
+from arrears.ledger.rules import ProductRules
+from arrears.org.models import Tenant
+
+CHUNK = 2000
+Progress = Callable[[int], None]
+
+
+@dataclass
+class PassReport:
+    as_of: date
+    loans: int = 0
+    bucket_moves: int = 0
+    status_changes: int = 0
+    by_bucket: dict[str, int] = field(default_factory=dict)
+    overdue_total: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class _LoanRow:
+    id: int
+    tenant_id: int
+    borrower_id: int
+    product_id: int
+    rule_version_id: int
+    account_number: str
+    principal: Decimal
+    contract_date: date
+    disbursed_on: date
+    status: LoanStatus
+
+
+_LOAN_COLUMNS = (
+    Loan.id,
+    Loan.tenant_id,
+    Loan.borrower_id,
+    Loan.product_id,
+    Loan.rule_version_id,
+    Loan.account_number,
+    Loan.principal,
+    Loan.contract_date,
+    Loan.disbursed_on,
+    Loan.status,
+)
+
+
+def _read_loans(db_session: Session, stmt: Any) -> list[_LoanRow]:
+    return [_LoanRow(*row) for row in db_session.execute(stmt)]
+
+
+@dataclass
+class _Catalog:
+    """Rules and bucket sets, read once per pass."""
+
+    rules: dict[int, ProductRules]
+    bucket_sets: dict[int, BucketSet | None]  # by product id
+
+    @classmethod
+    def load(cls, db_session: Session) -> _Catalog:
+        rules = {
+            row.id: ProductRules.model_validate(row.rules) for row in db_session.scalars(select(ProductRuleVersion))
+        }
+        sets = {row.id: to_spec(row) for row in db_session.scalars(select(BucketSetRow))}
+        by_product = {
+            product_id: (sets.get(set_id) if set_id is not None else None)
+            for product_id, set_id in db_session.execute(select(Product.id, Product.bucket_set_id))
+        }
+        return cls(rules=rules, bucket_sets=by_product)
+
+
+def run_pass(
+    *,
+    db_session: Session,
+    as_of: date,
+    tenant_code: str | None = None,
+    progress: Progress | None = None,
+    actor: str = "system:pass",
+) -> PassReport:
+    """Compute every loan's position at the end of ``as_of``. Does not commit."""
+    tenant_id = _tenant_id(db_session, tenant_code)
+    catalog = _Catalog.load(db_session)
+    report = PassReport(as_of=as_of)
+    last_id = 0
+    while True:
+        stmt = select(*_LOAN_COLUMNS).where(Loan.id > last_id).order_by(Loan.id).limit(CHUNK)
+        if tenant_id is not None:
+            stmt = stmt.where(Loan.tenant_id == tenant_id)
+        loans = _read_loans(db_session, stmt)
+        if not loans:
+            break
+        _process(db_session, loans, as_of=as_of, catalog=catalog, report=report, actor=actor)
+        last_id = loans[-1].id
+        if progress is not None:
+            progress(len(loans))
+    return report
+
+
+def recompute_loans(*, db_session: Session, loan_ids: Sequence[int], as_of: date, actor: str) -> PassReport:
+    """Re-run the pass for a few loans (after a payment is posted or reversed)."""
+    catalog = _Catalog.load(db_session)
+    report = PassReport(as_of=as_of)
+    loans = _read_loans(db_session, select(*_LOAN_COLUMNS).where(Loan.id.in_(loan_ids)).order_by(Loan.id))
+    _process(db_session, loans, as_of=as_of, catalog=catalog, report=report, actor=actor)
+    return report
+
+
+def count_loans(*, db_session: Session, tenant_code: str | None = None) -> int:
+    stmt = select(func.count(Loan.id))
+    tenant_id = _tenant_id(db_session, tenant_code)
+    if tenant_id is not None:
+        stmt = stmt.where(Loan.tenant_id == tenant_id)
+    return int(db_session.scalar(stmt) or 0)
+
+
+def _tenant_id(db_session: Session, tenant_code: str | None) -> int | None:
+    if tenant_code is None:
+        return None
+    tenant_id = db_session.scalar(select(Tenant.id).where(Tenant.code == tenant_code))
+    if tenant_id is None:
+        raise InvalidInput(f"no tenant with code '{tenant_code}'", where="--tenant")
+    return tenant_id
+
+
+def _process(
+    db_session: Session,
+    loans: list[_LoanRow],
+    *,
+    as_of: date,
+    catalog: _Catalog,
+    report: PassReport,
+    actor: str,
+) -> None:
+    ids = [loan.id for loan in loans]
+    schedules = _schedules(db_session, ids)
+    payments, payment_ids = _payments(db_session, ids)
+    holds = _holds(db_session, loans)
+    open_stays = {
+        row.loan_id: row
+        for row in db_session.scalars(
+            select(BucketHistory).where(BucketHistory.loan_id.in_(ids), BucketHistory.left_on.is_(None))
+        )
+    }
+    positions: list[dict[str, Any]] = []
+    charges: list[dict[str, Any]] = []
+    allocations: list[dict[str, Any]] = []
+    new_stays: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for loan in loans:
+        if loan.disbursed_on > as_of:
+            continue
+        terms = LoanTerms(
+            principal=loan.principal,
+            disbursed_on=loan.disbursed_on,
+            contract_date=loan.contract_date,
+            schedule=tuple(schedules.get(loan.id, ())),
+            rules=catalog.rules[loan.rule_version_id],
+        )
+        try:
+            position = compute_position(terms, payments.get(loan.id, ()), as_of=as_of, holds=holds.get(loan.id, ()))
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, where=f"loan {loan.account_number}", hint=exc.hint) from None
+        bucket_set = catalog.bucket_sets.get(loan.product_id)
+        bucket = bucket_set.bucket_for(position.days_past_due) if bucket_set else None
+        positions.append(_position_row(loan.id, position, bucket))
+        charges.extend(_charge_rows(loan.id, position))
+        allocations.extend(
+            {
+                "loan_id": loan.id,
+                "payment_id": payment_ids[(loan.id, item.payment_ref)],
+                "installment_number": item.installment,
+                "component": item.component,
+                "amount": item.amount,
+            }
+            for item in position.allocations
+        )
+        _move_bucket(db_session, loan, position, bucket, open_stays.get(loan.id), new_stays, report)
+        _move_status(db_session, loan, position, audits, report, actor)
+        report.loans += 1
+        report.overdue_total += position.overdue_total
+        if bucket is not None:
+            report.by_bucket[bucket] = report.by_bucket.get(bucket, 0) + 1
+    _replace(db_session, PositionRow, PositionRow.loan_id, ids, positions)
+    _replace(db_session, Charge, Charge.loan_id, ids, charges)
+    _replace(db_session, PaymentAllocation, PaymentAllocation.loan_id, ids, allocations)
+    if new_stays:
+        db_session.execute(insert(BucketHistory), new_stays)
+    if audits:
+        db_session.execute(insert(AuditRecord), audits)
+
+
+def _replace(db_session: Session, model: Any, key: Any, ids: list[int], rows: list[dict[str, Any]]) -> None:
+    db_session.execute(delete(model).where(key.in_(ids)))
+    if rows:
+        db_session.execute(insert(model), rows)
+
+
+def _schedules(db_session: Session, ids: list[int]) -> dict[int, list[ScheduledInstallment]]:
+    found: dict[int, list[ScheduledInstallment]] = defaultdict(list)
+    stmt = select(
+        Installment.loan_id,
+        Installment.number,
+        Installment.due_date,
+        Installment.principal_due,
+        Installment.interest_due,
+    ).where(Installment.loan_id.in_(ids))
+    for loan_id, number, due_date, principal, interest in db_session.execute(stmt):
+        found[loan_id].append(ScheduledInstallment(number, due_date, principal, interest))
+    return found
+
+
+def _payments(db_session: Session, ids: list[int]) -> tuple[dict[int, list[PostedPayment]], dict[tuple[int, str], int]]:
+    found: dict[int, list[PostedPayment]] = defaultdict(list)
+    payment_ids: dict[tuple[int, str], int] = {}
+    stmt = (
+        select(Payment.id, Payment.loan_id, Payment.reference, Payment.value_date, Payment.amount, Payment.reversed_at)
+        .where(Payment.loan_id.in_(ids))
+        .order_by(Payment.loan_id, Payment.value_date, Payment.id)
+    )
+    for payment_id, loan_id, reference, value_date, amount, reversed_at in db_session.execute(stmt):
+        found[loan_id].append(PostedPayment(reference, value_date, amount, reversed_at is not None))
+        payment_ids[(loan_id, reference)] = payment_id
+    return found, payment_ids
+
+
+def _holds(db_session: Session, loans: list[_LoanRow]) -> dict[int, list[PauseWindow]]:
+    """Holds that pause aging or charges, per loan, via the borrower's case in the loan's tenant."""
+    keys = {(loan.tenant_id, loan.borrower_id) for loan in loans}
+    borrower_ids = {borrower_id for _, borrower_id in keys}
+    stmt = (
+        select(Case.tenant_id, Case.borrower_id, Hold.starts_on, Hold.ends_on, Hold.pauses_aging, Hold.pauses_charges)
+        .join(Hold, Hold.case_id == Case.id)
+        .where(
+            Case.borrower_id.in_(borrower_ids),
+            (Hold.pauses_aging.is_(True)) | (Hold.pauses_charges.is_(True)),
+        )
+    )
+    windows: dict[tuple[int, int], list[PauseWindow]] = defaultdict(list)
+    for tenant_id, borrower_id, starts_on, ends_on, aging, charging in db_session.execute(stmt):
+        windows[(tenant_id, borrower_id)].append(PauseWindow(starts_on, ends_on, aging, charging))
+    return {
+        loan.id: windows[(loan.tenant_id, loan.borrower_id)]
+        for loan in loans
+        if (loan.tenant_id, loan.borrower_id) in windows
+    }
+
+
+def _position_row(loan_id: int, position: LoanPosition, bucket: str | None) -> dict[str, Any]:
+    return {
+        "loan_id": loan_id,
+        "as_of": position.as_of,
+        "days_past_due": position.days_past_due,
+        "bucket": bucket,
+        "oldest_unpaid_due_date": position.oldest_unpaid_due_date,
+        "overdue_principal": position.overdue_principal,
+        "overdue_interest": position.overdue_interest,
+        "overdue_charges": position.charges_outstanding,
+        "charges_accrued": position.charges_accrued,
+        "cap_cut": position.cap_cut,
+        "principal_outstanding": position.principal_outstanding,
+        "payoff_amount": position.payoff_amount,
+        "paid_total": position.paid_total,
+        "accelerated_on": position.accelerated_on,
+    }
+
+
+def _charge_rows(loan_id: int, position: LoanPosition) -> list[dict[str, Any]]:
+    rows = []
+    for item in position.installments:
+        for kind, accrued, paid in (
+            (ChargeKind.PENALTY, item.penalty_accrued, item.penalty_paid),
+            (ChargeKind.LATE_FEE, item.late_fee_accrued, item.late_fee_paid),
+        ):
+            if accrued or paid:
+                rows.append(
+                    {
+                        "loan_id": loan_id,
+                        "installment_number": item.number,
+                        "kind": kind,
+                        "accrued": accrued,
+                        "paid": paid,
+                        "payable": item.charges_payable,
+                        "as_of": position.as_of,
+                    }
+                )
+    return rows
+
+
+def _move_bucket(
+    db_session: Session,
+    loan: _LoanRow,
+    position: LoanPosition,
+    bucket: str | None,
+    stay: BucketHistory | None,
+    new_stays: list[dict[str, Any]],
+    report: PassReport,
+) -> None:
+    """Close the open stay when the bucket changed and open the next one."""
+    if stay is not None and stay.entered_on > position.as_of:
+        raise Conflict(
+            f"loan {loan.account_number} was already aged as of {stay.entered_on}; bucket history only moves forward",
+            hint=f"run the pass for {stay.entered_on} or later",
+        )
+    current = stay.bucket if stay is not None else None
+    if current == bucket:
+        return
+    if stay is not None:
+        left_to = bucket or ("closed" if position.status is LoanStatus.CLOSED else "current")
+        db_session.execute(
+            update(BucketHistory).where(BucketHistory.id == stay.id).values(left_on=position.as_of, left_to=left_to)
+        )
+    if bucket is not None:
+        new_stays.append(
+            {
+                "loan_id": loan.id,
+                "bucket": bucket,
+                "entered_on": position.as_of,
+                "dpd_at_entry": position.days_past_due,
+                "overdue_at_entry": position.overdue_total,
+            }
+        )
+    report.bucket_moves += 1
+
+
+def _move_status(
+    db_session: Session,
+    loan: _LoanRow,
+    position: LoanPosition,
+    audits: list[dict[str, Any]],
+    report: PassReport,
+    actor: str,
+) -> None:
+    event = ledger_event(loan.status, position.status)
+    if event is None:
+        return
+    db_session.execute(
+        update(Loan).where(Loan.id == loan.id).values(status=position.status, status_changed_at=utcnow())
+    )
+    audits.append(
+        {
+            "tenant_id": loan.tenant_id,
+            "actor": actor,
+            "action": f"loan.{event}",
+            "subject_type": "loan",
+            "subject_id": str(loan.id),
+            "details": {"from": loan.status.value, "to": position.status.value, "as_of": position.as_of.isoformat()},
+        }
+    )
+    report.status_changes += 1
