@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from arrears.cli import db, ledger
+from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
+from arrears.cli.importing import app as import_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -15,6 +17,9 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
+app.command("demo")(demo_cli.demo_command)
+app.command("summary")(demo_cli.summary_command)
+app.add_typer(import_app, name="import")
 
 
 def run() -> None:
