@@ -6,7 +6,6 @@ import typer
 
 from arrears.cli import db, ledger
 from arrears.cli import demo as demo_cli
-from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
 
@@ -18,8 +17,6 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
-app.command("demo")(demo_cli.demo_command)
-app.command("summary")(demo_cli.summary_command)
 app.command("demo")(demo_cli.demo_command)
 app.command("summary")(demo_cli.summary_command)
 app.add_typer(import_app, name="import")
