@@ -25,8 +25,9 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/arrears db upgrade
-	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS)
-	$(BIN)/arrears summary
+	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS) --replace
+	$(BIN)/arrears ledger pass --as-of $$(date +%F) --tenant demo
+	$(BIN)/arrears summary --tenant demo
 
 lint: install-dev
 	$(BIN)/ruff check src tests
