@@ -1,0 +1,70 @@
+"""Tenants and products from the command line: versions only when rules change, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from arrears.db.migrate import upgrade
+
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "product-cash12.yaml"
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> object:
+    upgrade(f"sqlite:///{tmp_path}/arrears.sqlite3")
+
+    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "arrears.cli.main", *args],
+            capture_output=True,
+            text=True,
+            env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+
+    return invoke
+
+
+def test_loading_the_same_rules_twice_keeps_one_version(run: object, tmp_path: Path) -> None:
+    assert run("tenant", "create", "acme").returncode == 0  # type: ignore[operator]
+    first = run("product", "load", str(EXAMPLE), "--tenant", "acme")  # type: ignore[operator]
+    again = run("product", "load", str(EXAMPLE), "--tenant", "acme")  # type: ignore[operator]
+    assert "rules version 1" in first.stdout
+    assert "rules version 1" in again.stdout
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(EXAMPLE.read_text(encoding="utf-8").replace("grace_days: 3", "grace_days: 5"), encoding="utf-8")
+    assert "rules version 2" in run("product", "load", str(changed), "--tenant", "acme").stdout  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("code: [X\n", "not valid YAML"),
+        ("code: X\n", "name: Field required"),
+        ("code: X\nname: y\neffective_from: 2026-01-01\nrules: {charges: {grace_days: -1}}\n", "grace_days"),
+        (
+            "code: X\nname: y\neffective_from: 2026-01-01\nbucket_set: {name: s, buckets: "
+            "[{name: a, min_dpd: 1, max_dpd: 10}, {name: b, min_dpd: 5}]}\n",
+            "overlap",
+        ),
+    ],
+)
+def test_a_bad_product_file_gets_one_line_and_exit_2(run: object, tmp_path: Path, content: str, message: str) -> None:
+    run("tenant", "create", "acme")  # type: ignore[operator]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content, encoding="utf-8")
+    result = run("product", "load", str(bad), "--tenant", "acme")  # type: ignore[operator]
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unknown_tenant_is_not_found(run: object) -> None:
+    result = run("product", "load", str(EXAMPLE), "--tenant", "nobody")  # type: ignore[operator]
+    assert result.returncode == 4
+    assert "arrears tenant create" in result.stderr
