@@ -101,7 +101,7 @@ def summarize(*, db_session: Session, as_of: date, tenant_code: str) -> Portfoli
 
     bucket_rows = db_session.execute(
         select(
-            func.coalesce(LoanPosition.bucket, CURRENT),
+            LoanPosition.bucket,
             func.count(),
             func.sum(LoanPosition.overdue_principal),
             func.sum(LoanPosition.overdue_interest),
@@ -110,12 +110,12 @@ def summarize(*, db_session: Session, as_of: date, tenant_code: str) -> Portfoli
         )
         .join(Loan, Loan.id == LoanPosition.loan_id)
         .where(Loan.tenant_id == tenant_id)
-        .group_by(func.coalesce(LoanPosition.bucket, CURRENT))
+        .group_by(LoanPosition.bucket)
         .order_by(func.min(LoanPosition.days_past_due))
     ).all()
     buckets = [
         BucketLine(
-            bucket=name,
+            bucket=name or CURRENT,
             loans=count,
             overdue_principal=principal or ZERO,
             overdue_interest=interest or ZERO,

@@ -41,6 +41,7 @@ from arrears.portfolio.synthetic_data import (
     MOBILE_PREFIXES,
     PAYMENT_CHANNELS,
     REGIONS,
+    SEVEN_DIGIT_AREAS,
     TEAMS,
     Region,
 )
@@ -411,9 +412,8 @@ class _Builder:
         return f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
 
     def _landline(self, rng: random.Random, region: Region) -> str:
-        digits = 8 if len(region.area_code) <= 2 or region.area_code == "755" else 7
-        first = rng.randint(2, 8)
-        return f"+86{region.area_code}{first}{rng.randrange(10 ** (digits - 1)):0{digits - 1}d}"
+        rest = 6 if region.area_code in SEVEN_DIGIT_AREAS else 7
+        return f"+86{region.area_code}{rng.randint(2, 7)}{rng.randrange(10**rest):0{rest}d}"
 
     def _borrower(self, rng: random.Random, index: int, tables: dict[Table, list[dict[str, Any]]]) -> None:
         region, birth, sequence, gender = self._identity(rng, index)

@@ -71,6 +71,9 @@ MOBILE_PREFIXES: tuple[str, ...] = (
     "198", "199",
 )  # fmt: skip
 
+# Cities whose local numbers have seven digits; the others have eight (both start 2-7 here).
+SEVEN_DIGIT_AREAS = frozenset({"471", "592", "771", "931", "971", "991"})
+
 EMAIL_DOMAINS: tuple[str, ...] = ("qq.com", "163.com", "126.com", "sina.com", "foxmail.com", "aliyun.com")
 
 PAYMENT_CHANNELS: tuple[str, ...] = ("auto_debit", "wechat_pay", "alipay", "bank_transfer", "union_pay")
