@@ -28,6 +28,8 @@ E = TypeVar("E", bound=StrEnum)
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "否", "f"})
+# Stored as integer cents in a BIGINT; far above any real loan, far below the column's limit.
+MAX_AMOUNT = Decimal(10) ** 13
 _DATE_PATTERN = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -115,10 +117,16 @@ def amount(value: Cell, field: str, *, required: bool = False, positive: bool = 
         raise RowError(field, "is required", value)
     # repr gives the shortest text that reads back as the same float: 1234.56, not 1234.5599999...
     source = repr(value) if isinstance(value, float) else value
+    if isinstance(source, str) and "e" in source.lower():
+        raise RowError(field, "is not a plain amount (write it like 1234.56)", value)
     try:
         parsed = parse_amount(source, field=field)
     except InvalidInput as error:
         raise RowError(field, error.message.replace(f"{field} ", "", 1), value) from None
+    except ArithmeticError:  # parse_amount lets decimal.InvalidOperation escape for huge numbers
+        raise RowError(field, "is too large", value) from None
+    if parsed >= MAX_AMOUNT:
+        raise RowError(field, f"is too large (at most {MAX_AMOUNT - Decimal('0.01')})", value)
     if parsed < 0 or (positive and parsed == 0):
         raise RowError(field, "must be greater than zero" if positive else "must not be negative", value)
     return parsed

@@ -103,6 +103,9 @@ class Importer:
     outcomes: Counter[str] = field(default_factory=Counter)
     skip_invalid: bool = False
 
+    def __post_init__(self) -> None:
+        """Per-import caches of subclasses are set up here."""
+
     def reject(self, row: int, error: RowError) -> None:
         self.report.add(row, error.field, error.value, error.reason)
         self.outcomes["invalid"] += 1
@@ -134,15 +137,10 @@ class BorrowerImporter(Importer):
             )
         }
         resident_ids = [record.resident_id for _, record in chunk if record.resident_id]
-        id_owners: dict[str | None, str] = dict(
-            iter(
-                self.db_session.execute(
-                    select(Borrower.resident_id, Borrower.external_id).where(
-                        Borrower.tenant_id == self.tenant.id, Borrower.resident_id.in_(resident_ids)
-                    )
-                ).tuples()
-            )
+        owners_stmt = select(Borrower.resident_id, Borrower.external_id).where(
+            Borrower.tenant_id == self.tenant.id, Borrower.resident_id.in_(resident_ids)
         )
+        id_owners: dict[str | None, str] = dict(self.db_session.execute(owners_stmt).all())
         for row, record in chunk:
             owner = id_owners.get(record.resident_id) if record.resident_id else None
             if owner is not None and owner != record.external_id:
@@ -181,7 +179,7 @@ def _borrower_ids(db_session: Session, tenant_id: int, external_ids: Iterable[st
     stmt = select(Borrower.external_id, Borrower.id).where(
         Borrower.tenant_id == tenant_id, Borrower.external_id.in_(set(external_ids))
     )
-    return dict(iter(db_session.execute(stmt).tuples()))
+    return dict(db_session.execute(stmt).all())
 
 
 def _loans(db_session: Session, tenant_id: int, account_numbers: Iterable[str]) -> dict[str, Loan]:
@@ -311,9 +309,8 @@ class InstallmentImporter(Importer):
                 .where(Installment.loan_id.in_(part))
                 .group_by(Installment.loan_id)
             )
-            for loan_id, total in self.db_session.execute(stmt).tuples():
-                # SUM over the Money column comes back as raw cents
-                sums[loan_id] = (Decimal(total) / 100).quantize(Decimal("0.01"))
+            for loan_id, total in self.db_session.execute(stmt):
+                sums[loan_id] = total  # SUM keeps the Money type, so cents come back as Decimal
         for loan_id, touched in self._touched.items():
             total = sums.get(loan_id, Decimal("0.00"))
             if total == touched.loan.principal:
