@@ -64,18 +64,17 @@ def pass_command(
 ) -> None:
     """Accrue charges, age and bucket every loan as of a date, in one unit of work."""
     day = parse_date(as_of, option="--as-of")
-    with context.session() as db_session:
+    with context.session() as db_session, db_session.begin():
         total = daily_pass.count_loans(db_session=db_session, tenant_code=tenant)
         with progress_bar() as bar:
             task = bar.add_task("ledger pass", total=total)
-            with db_session.begin():
-                report = daily_pass.run_pass(
-                    db_session=db_session,
-                    as_of=day,
-                    tenant_code=tenant,
-                    progress=lambda done: bar.advance(task, done),
-                    actor=cli_actor(),
-                )
+            report = daily_pass.run_pass(
+                db_session=db_session,
+                as_of=day,
+                tenant_code=tenant,
+                progress=lambda done: bar.advance(task, done),
+                actor=cli_actor(),
+            )
     table = Table(title=f"Ledger pass as of {day}")
     table.add_column("bucket")
     table.add_column("loans", justify="right")

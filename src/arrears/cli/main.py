@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arrears.cli import db, ledger
+from arrears.cli import db, ledger, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(setup.tenant_app, name="tenant")
+app.add_typer(setup.product_app, name="product")
 app.command("demo")(demo_cli.demo_command)
 app.command("summary")(demo_cli.summary_command)
 app.add_typer(import_app, name="import")
