@@ -294,3 +294,14 @@ def test_csv_encodings(db_session: Session, tmp_path: Path, encoding: str) -> No
     path = write_csv(tmp_path / "b.csv", [BORROWER_HEADER, ["C1", "张三丰", "", "", "", "否"]], encoding=encoding)
     assert run(db_session, Kind.BORROWERS, path).new == 1
     assert borrowers_of(db_session, "ACME")[0].name == "张三丰"
+
+
+def test_the_documented_examples_import_cleanly(db_session: Session, factories: Factories) -> None:
+    tenant = factories.tenant("ACME")
+    product, _ = factories.product(tenant)
+    product.code = "CASH12"
+    examples = Path(__file__).parents[2] / "docs" / "examples" / "import"
+    for kind in (Kind.BORROWERS, Kind.LOANS, Kind.INSTALLMENTS, Kind.PAYMENTS, Kind.CONTACTS):
+        result = run(db_session, kind, examples / f"{kind}.csv")
+        assert result.imported and result.invalid == 0, kind
+        assert result.new > 0
