@@ -13,6 +13,8 @@ from arrears.errors import InvalidInput
 ROUNDING = ROUND_HALF_UP
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal("9999999999999.99")
+"""The largest amount Arrears accepts: well inside a BIGINT of cents on every back end."""
 
 # Minor units of the currencies Arrears accepts. Storage keeps integer cents, so
 # currencies with more than two decimals are refused rather than silently rounded.
@@ -61,6 +63,8 @@ def to_minor(amount: Decimal) -> int:
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise InvalidInput(f"amount {amount} has more than two decimals")
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidInput(f"amount {amount} is too large to store", hint=f"amounts go up to {MAX_AMOUNT:,}")
     return int(cents)
 
 
@@ -69,7 +73,11 @@ def from_minor(cents: int) -> Decimal:
 
 
 def parse_amount(text: str | int | Decimal, *, field: str = "amount") -> Decimal:
-    """Parse a user-given amount exactly; reject floats' cousins like '1e3' or '1.005'."""
+    """Parse a user-given amount exactly: plain digits, at most two decimals, within range.
+
+    Exponent notation ('1e3') is refused: nobody writes money that way, and it is how
+    float output sneaks into files.
+    """
     if isinstance(text, bool):
         raise InvalidInput(f"{field} must be a number, not {text!r}")
     if isinstance(text, Decimal):
@@ -80,6 +88,8 @@ def parse_amount(text: str | int | Decimal, *, field: str = "amount") -> Decimal
         cleaned = str(text).strip().replace(",", "").replace("，", "")
         for suffix in ("元", "¥", "￥"):
             cleaned = cleaned.replace(suffix, "")
+        if "e" in cleaned.lower():
+            raise InvalidInput(f"{field} '{text}' uses exponent notation", hint="write the amount out, like 1000.00")
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
@@ -89,6 +99,8 @@ def parse_amount(text: str | int | Decimal, *, field: str = "amount") -> Decimal
             ) from None
     if not value.is_finite():
         raise InvalidInput(f"{field} '{text}' is not a finite number")
+    if abs(value) > MAX_AMOUNT:
+        raise InvalidInput(f"{field} '{text}' is too large", hint=f"amounts go up to {MAX_AMOUNT:,}")
     if value != value.quantize(CENT):
         raise InvalidInput(
             f"{field} '{text}' has more than two decimals",
