@@ -296,6 +296,10 @@ class _Replay:
                 day += ONE_DAY
         return len(paused)
 
+    def _aging_paused_from(self, day: date) -> bool:
+        """True when an open-ended hold pauses aging on ``day`` and every day after it."""
+        return any(hold.pauses_aging and hold.end is None and hold.start <= day for hold in self.holds)
+
     def days_past_due(self, day: date) -> int:
         """DPD counted at ``day``: the days since the oldest unpaid due date, less paused days."""
         oldest = self.oldest_unpaid_due(day)
@@ -312,6 +316,11 @@ class _Replay:
             return
         target = oldest + timedelta(days=limit + 1)
         while True:
+            # The search only moves forward to the first day DPD exceeds the limit, a
+            # day that is never paused; once it reaches an open-ended hold that pauses
+            # aging, no such day exists (and the search would never stop).
+            if self._aging_paused_from(target):
+                return
             moved = oldest + timedelta(days=limit + 1 + self.paused_aging_days(oldest + ONE_DAY, target))
             if moved == target:
                 break
