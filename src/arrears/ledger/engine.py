@@ -463,6 +463,14 @@ class _Replay:
                 if item.principal_left == ZERO:
                     item.interest_waived += item.interest_left
                     item.interest_left = ZERO
+        if self.principal_outstanding() == ZERO:
+            # No principal left, so no interest still to fall due is owed: without
+            # this an interest-only installment after the last principal would reopen
+            # a loan that its payoff had closed.
+            for item in self.items:
+                if item.effective_due > day:
+                    item.interest_waived += item.interest_left
+                    item.interest_left = ZERO
         if left > ZERO:
             self.overpayment += left
             self.allocations.append(Allocation(payment.ref, None, Component.OVERPAYMENT, left))
