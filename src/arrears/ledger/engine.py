@@ -338,6 +338,10 @@ class _Replay:
                 item.effective_due = min(item.effective_due, demand_due)
                 item.interest_waived += item.interest_left
                 item.interest_left = ZERO
+                if item.owed == ZERO:
+                    # An interest-only installment ends here, not at whatever day the
+                    # replay's current segment happens to end.
+                    item.paid_off_on = day
         self._add_due_candidates(demand_due)
 
     # One day's start -----------------------------------------------------------
