@@ -385,7 +385,8 @@ class _Replay:
             if charges.late_fee_base == "installment_outstanding":
                 late_base = item.owed
             else:
-                late_base = item.principal_due + item.interest_due
+                # The installment as now owed: interest dropped on acceleration is no base.
+                late_base = item.principal_due + item.interest_due - item.interest_waived
             item.streams[ChargeKind.PENALTY].daily = penalty_scaled_rate * penalty_base
             item.streams[ChargeKind.LATE_FEE].daily = late_scaled_rate * late_base
 
