@@ -16,8 +16,8 @@ Conventions, all documented in docs/ledger.md:
 - an installment due on day D is overdue from D+1; a payment on day D+n is n days late;
 - a charge for day d is computed on what was overdue at the start of d, so a payment
   on day d pays the charge of day d too;
-- charges are kept exact and truncated to the cent when they become payable, so a
-  rounded figure can never break the cap;
+- charges are kept exact and truncated to the currency's minor unit (the cent, or
+  the yen) when they become payable, so a rounded figure can never break the cap;
 - interest counts against the cost cap on the day it falls due.
 """
 
@@ -34,7 +34,7 @@ from arrears.ledger.capping import cap_phases, share_out
 from arrears.ledger.enums import AllocationOrder, ChargeKind, Component, LoanStatus
 from arrears.ledger.lpr import one_year_lpr
 from arrears.ledger.rules import ProductRules
-from arrears.money import CENT, round_money
+from arrears.money import quantum, round_money
 
 ZERO = Decimal(0)
 ONE_DAY = timedelta(days=1)
@@ -225,6 +225,8 @@ class _Replay:
         self.terms = terms
         self.rules = terms.rules
         self.year = Decimal(self.rules.days_in_year)
+        # Charges become payable in whole minor units of the currency (cents, or yen).
+        self.unit = quantum(self.rules.currency)
         self.cap_rate = cap_rate_for(self.rules, terms.contract_date)
         self.holds = tuple(holds)
         self.items = [
@@ -428,7 +430,7 @@ class _Replay:
         return self.truncate(stream.scaled) - stream.paid
 
     def truncate(self, scaled: Decimal) -> Decimal:
-        return (scaled / self.year).quantize(CENT, rounding=ROUND_DOWN)
+        return (scaled / self.year).quantize(self.unit, rounding=ROUND_DOWN)
 
     def _owing(self, item: _Installment, component: Component) -> Decimal:
         if component is Component.PRINCIPAL:
@@ -600,7 +602,7 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
     oldest = replay.oldest_unpaid_due(as_of)
     cost_limit = None
     if replay.cap_rate is not None:
-        cost_limit = (replay.cap_rate * replay.principal_days / replay.year).quantize(CENT, rounding=ROUND_DOWN)
+        cost_limit = replay.truncate(replay.cap_rate * replay.principal_days)
     return LoanPosition(
         as_of=as_of,
         currency=currency,
@@ -621,7 +623,7 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
         cap_annual_rate=replay.cap_rate,
         cost_limit=cost_limit,
         interest_counted=replay.interest_counted,
-        cap_cut=(cap_cut / replay.year).quantize(CENT, rounding=ROUND_DOWN),
+        cap_cut=replay.truncate(cap_cut),
         accelerated_on=replay.accelerated_on,
         installments=tuple(installments),
         allocations=tuple(replay.allocations),
