@@ -52,7 +52,7 @@ class BucketSet(BaseModel):
 
 
 def check_ranges(buckets: Sequence[BucketSpec]) -> None:
-    """Reject overlapping or gapped ranges and repeated names, naming the offenders."""
+    """Reject overlapping or gapped ranges, a bounded last range and repeated names, naming the offenders."""
     names = [bucket.name for bucket in buckets]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
@@ -69,6 +69,12 @@ def check_ranges(buckets: Sequence[BucketSpec]) -> None:
                 f"DPD {before.max_dpd + 1}-{after.min_dpd - 1} falls between {before.name} and {after.name}",
                 hint=f"start {after.name} at {before.max_dpd + 1} or extend {before.name}",
             )
+    last = ordered[-1] if ordered else None
+    if last is not None and last.max_dpd is not None:
+        raise InvalidInput(
+            f"DPD above {last.max_dpd} falls in no bucket",
+            hint=f"leave max_dpd of {last.name} empty so that it takes every later day",
+        )
 
 
 STANDARD_BUCKETS = BucketSet(
