@@ -14,7 +14,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from arrears.delinquency.buckets import BucketSet, BucketSpec, check_ranges
 from arrears.errors import ArrearsError, InvalidInput
@@ -34,7 +43,11 @@ from arrears.money import parse_amount
 def _exact_amount(value: Any) -> Decimal:
     if isinstance(value, float):
         raise ValueError('write amounts as strings such as "1234.56", not as JSON floats')
-    return parse_amount(value)
+    try:
+        return parse_amount(value)
+    except InvalidInput as exc:
+        # As a ValueError, pydantic reports it with the field's location.
+        raise ValueError(exc.one_line()) from None
 
 
 Amount = Annotated[Decimal, BeforeValidator(_exact_amount), PlainSerializer(str, return_type=str)]
@@ -66,6 +79,12 @@ class HoldIn(_In):
     to: date | None = None
     pauses_aging: bool = True
     pauses_charges: bool = False
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> HoldIn:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"hold ends on {self.to}, before it starts on {self.from_}")
+        return self
 
 
 class ProductIn(ProductRules):
@@ -244,6 +263,8 @@ def load_request(path: Path) -> QuoteRequest:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidInput(f"no such file: {path}", hint="give the path of a loan JSON file") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="give the path of a loan JSON file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"{path} is not valid JSON: {exc}", hint="see docs/quote.md for the shape") from None
     try:
