@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARREARS = Path(sys.executable).with_name("arrears")
 EXAMPLE = ROOT / "docs" / "examples" / "quote-loan.json"
 EXAMPLE_RESULT = ROOT / "docs" / "examples" / "quote-loan.result.json"
-EXAMPLE_AS_OF = "2026-03-20"
+EXAMPLE_AS_OF = "2026-05-10"
 
 GOOD: dict[str, Any] = {
     "loan_id": "L1",
@@ -164,6 +164,21 @@ def test_the_documented_example_gives_the_documented_result() -> None:
     """docs/quote.md shows docs/examples/quote-loan.json and this result: they must not drift."""
     result = quote(load_request(EXAMPLE), as_of=date.fromisoformat(EXAMPLE_AS_OF))
     assert result.model_dump(mode="json") == json.loads(EXAMPLE_RESULT.read_text(encoding="utf-8"))
+
+
+def test_docs_quote_md_shows_the_example_file_and_its_real_result() -> None:
+    """The request in docs/quote.md is the example file, and every figure of the result
+    it shows (an excerpt) is the real one."""
+    text = (ROOT / "docs" / "quote.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in text.split("```json\n")[1:]]
+    shown_request, shown_result = (json.loads(block) for block in blocks)
+    assert shown_request == json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    real = json.loads(EXAMPLE_RESULT.read_text(encoding="utf-8"))
+    for key, value in shown_result.items():
+        if key in ("installments", "allocations"):
+            assert all(item in real[key] for item in value)
+        else:
+            assert real[key] == value, key
 
 
 # The command line ---------------------------------------------------------------------
