@@ -14,6 +14,7 @@ payments and reversals).
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,6 +27,7 @@ from arrears.delinquency.quote import QuoteRequest, quote
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.json"))
 REQUIRED_KEYS = {"description", "as_of", "request", "expected"}
+TIME_LIMIT_SECONDS = 30
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -73,8 +75,25 @@ def _compare(expected: Any, actual: Any, where: str, problems: list[str]) -> Non
 
 
 def _run(request: dict[str, Any], as_of: str) -> dict[str, Any]:
-    result = quote(QuoteRequest.model_validate(request), as_of=date.fromisoformat(as_of))
-    dumped: dict[str, Any] = result.model_dump(mode="json")
+    """Quote in a daemon thread, so that an engine that never ends fails the case
+    (the engine once looped for ever on an open-ended hold, case 37) instead of
+    hanging the whole run."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result = quote(QuoteRequest.model_validate(request), as_of=date.fromisoformat(as_of))
+            outcome["result"] = result.model_dump(mode="json")
+        except Exception as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(TIME_LIMIT_SECONDS)
+    assert not worker.is_alive(), f"no result after {TIME_LIMIT_SECONDS} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    dumped: dict[str, Any] = outcome["result"]
     return dumped
 
 
