@@ -170,7 +170,6 @@ class _Installment:
     interest_left: Decimal
     interest_waived: Decimal = ZERO
     accelerated: bool = False
-    payable: bool = False
     paid_off_on: date | None = None
     streams: dict[ChargeKind, _Stream] = field(default_factory=dict)
 
@@ -249,6 +248,7 @@ class _Replay:
         self.overpayment = ZERO
         self.paid_total = ZERO
         self.charges_paused = False
+        self.due_today = False
         self._candidates: list[date] = []
         self._seed_candidates()
 
@@ -261,16 +261,24 @@ class _Replay:
 
     def _seed_candidates(self) -> None:
         for item in self.items:
-            self._add_due_candidates(item.effective_due)
+            self._add_candidate(item.effective_due)
         for hold in self.holds:
             self._add_candidate(hold.start)
             if hold.end is not None:
                 self._add_candidate(hold.end + ONE_DAY)
 
-    def _add_due_candidates(self, due: date) -> None:
+    def _add_overdue_candidates(self, day: date) -> None:
+        """When charges start only at the grace end, that day is an event for an unpaid installment.
+
+        The day after a due day needs no candidate: a due day with money owed is always
+        a segment of its own (see ``due_today``). Whether charges are payable is read
+        from the date (``is_payable``), so the grace end needs no event otherwise.
+        """
         grace = self.rules.charges.grace_days
-        for day in (due, due + ONE_DAY, due + timedelta(days=grace + 1)):
-            self._add_candidate(day)
+        if self.rules.charges.accrue_from != "grace_end" or not grace:
+            return
+        if any(item.effective_due == day and item.owed > ZERO for item in self.items):
+            self._add_candidate(day + timedelta(days=grace + 1))
 
     def next_candidate_after(self, day: date) -> date | None:
         index = bisect.bisect_right(self._candidates, day)
@@ -344,7 +352,7 @@ class _Replay:
                     # An interest-only installment ends here, not at whatever day the
                     # replay's current segment happens to end.
                     item.paid_off_on = day
-        self._add_due_candidates(demand_due)
+        self._add_candidate(demand_due)
 
     # One day's start -----------------------------------------------------------
 
@@ -353,14 +361,12 @@ class _Replay:
         limit = self.rules.acceleration.after_dpd
         if limit is not None and self.accelerated_on is None and self.days_past_due(day) > limit:
             self._accelerate(day)
-        grace = self.rules.charges.grace_days
         counted = ZERO
         for item in self.items:
             if item.effective_due <= day:
                 counted += item.interest_due - item.interest_waived
-            if not item.payable and day > item.effective_due + timedelta(days=grace):
-                item.payable = True
         self.interest_counted = counted
+        self.due_today = any(item.effective_due == day and item.owed > ZERO for item in self.items)
         self._set_daily_rates(day)
 
     def _set_daily_rates(self, day: date) -> None:
@@ -432,12 +438,16 @@ class _Replay:
     def truncate(self, scaled: Decimal) -> Decimal:
         return (scaled / self.year).quantize(self.unit, rounding=ROUND_DOWN)
 
-    def _owing(self, item: _Installment, component: Component) -> Decimal:
+    def is_payable(self, item: _Installment, day: date) -> bool:
+        """Charges can be paid (and are no longer waivable) once the grace days are over."""
+        return day > item.effective_due + timedelta(days=self.rules.charges.grace_days)
+
+    def _owing(self, item: _Installment, component: Component, day: date) -> Decimal:
         if component is Component.PRINCIPAL:
             return item.principal_left
         if component is Component.INTEREST:
             return item.interest_left
-        if not item.payable:
+        if not self.is_payable(item, day):
             return ZERO
         return self.payable_charge(item.streams[ChargeKind(component.value)])
 
@@ -462,14 +472,20 @@ class _Replay:
             if left == ZERO:
                 break
             left = self._apply(payment, item, component, left)
-        for item in self.items:
-            if left == ZERO:
-                break
-            if item.effective_due > day and item.principal_left > ZERO:
+        ahead = [item for item in self.items if item.effective_due > day and item.owed > ZERO]
+        if left > ZERO and left >= sum((item.principal_left for item in ahead), ZERO):
+            # Enough to settle (提前结清): the remaining principal is paid and the
+            # interest of periods not yet reached is no longer owed.
+            for item in ahead:
                 left = self._apply(payment, item, Component.PRINCIPAL, left)
-                if item.principal_left == ZERO:
-                    item.interest_waived += item.interest_left
-                    item.interest_left = ZERO
+        else:
+            # Paying ahead (提前还款): the next installments are paid as they stand,
+            # interest included, so paying a few days early never waives interest.
+            contractual = [c for c in waterfall.components if c in (Component.INTEREST, Component.PRINCIPAL)]
+            for item, component in [(item, component) for item in ahead for component in contractual]:
+                if left == ZERO:
+                    break
+                left = self._apply(payment, item, component, left)
         if self.principal_outstanding() == ZERO:
             # No principal left, so no interest still to fall due is owed: without
             # this an interest-only installment after the last principal would reopen
@@ -483,7 +499,7 @@ class _Replay:
             self.allocations.append(Allocation(payment.ref, None, Component.OVERPAYMENT, left))
 
     def _apply(self, payment: PostedPayment, item: _Installment, component: Component, left: Decimal) -> Decimal:
-        owing = self._owing(item, component)
+        owing = self._owing(item, component, payment.value_date)
         if owing <= ZERO:
             return left
         amount = min(owing, left)
@@ -496,10 +512,11 @@ class _Replay:
         for item in self.items:
             if item.paid_off_on is None and item.owed == ZERO:
                 item.paid_off_on = day
-                if not item.payable:
+                if not self.is_payable(item, day):
                     for stream in item.streams.values():
                         stream.scaled = ZERO
                         stream.uncapped_scaled = ZERO
+        self._add_overdue_candidates(day)
         self._add_acceleration_candidate(day)
 
 
@@ -531,8 +548,6 @@ def compute_position(
         for payment in standing:
             by_day.setdefault(payment.value_date, []).append(payment)
         paydays = sorted(by_day)
-        for payday in paydays:
-            replay._add_candidate(payday + ONE_DAY)
         for payment in by_day.get(terms.disbursed_on, []):
             replay.pay(payment, terms.disbursed_on)
         replay.end_day(terms.disbursed_on)
@@ -542,7 +557,7 @@ def compute_position(
             following = replay.next_candidate_after(day)
             index = bisect.bisect_left(paydays, day)
             next_payday = paydays[index] if index < len(paydays) else None
-            last = as_of
+            last = day if replay.due_today else as_of
             if following is not None:
                 last = min(last, following - ONE_DAY)
             if next_payday is not None:
@@ -578,7 +593,7 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
                 penalty_paid=penalty.paid,
                 late_fee_accrued=late_accrued,
                 late_fee_paid=late.paid,
-                charges_payable=item.payable,
+                charges_payable=replay.is_payable(item, as_of),
                 paid_off_on=item.paid_off_on,
             )
         )
@@ -589,7 +604,7 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
         if item.effective_due < as_of:
             overdue_principal += item.principal_left
             overdue_interest += item.interest_left
-        if item.payable:
+        if replay.is_payable(item, as_of):
             penalty_left += penalty_accrued - penalty.paid
             late_left += late_accrued - late.paid
         else:
