@@ -6,6 +6,7 @@ Amounts never pass through ``float``. Rounding happens here and only here, with
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from arrears.errors import InvalidInput
@@ -13,6 +14,7 @@ from arrears.errors import InvalidInput
 ROUNDING = ROUND_HALF_UP
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+_EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 MAX_AMOUNT = Decimal("9999999999999.99")
 """The largest amount Arrears accepts: well inside a BIGINT of cents on every back end."""
 
@@ -88,7 +90,7 @@ def parse_amount(text: str | int | Decimal, *, field: str = "amount") -> Decimal
         cleaned = str(text).strip().replace(",", "").replace("，", "")
         for suffix in ("元", "¥", "￥"):
             cleaned = cleaned.replace(suffix, "")
-        if "e" in cleaned.lower():
+        if _EXPONENT.fullmatch(cleaned):
             raise InvalidInput(f"{field} '{text}' uses exponent notation", hint="write the amount out, like 1000.00")
         try:
             value = Decimal(cleaned)

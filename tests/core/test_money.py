@@ -34,6 +34,7 @@ def test_good_amounts_parse_exactly(text: str | int, expected: str) -> None:
     [
         ("1.005", "more than two decimals"),
         ("abc", "not a number"),
+        ("nine thousand", "not a number"),
         ("1e3", "exponent"),
         ("1E400", "exponent"),
         ("NaN", "finite"),

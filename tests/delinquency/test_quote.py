@@ -115,6 +115,16 @@ BAD_FILES: list[tuple[str, dict[str, Any] | str, str]] = [
         "payments[P9]: payment P9 has a non-positive amount",
     ),
     (
+        "repeated_payment_ref",
+        variant(
+            payments=[
+                {"ref": "P1", "value_date": "2026-02-20", "amount": "5.00"},
+                {"ref": "P1", "value_date": "2026-02-21", "amount": "6.00"},
+            ]
+        ),
+        "payments: payment refs repeat: P1",
+    ),
+    (
         "payment_before_disbursement",
         variant(payments=[{"ref": "P0", "value_date": "2026-01-01", "amount": "5.00"}]),
         "is dated 2026-01-01, before disbursement on 2026-01-15",

@@ -111,6 +111,15 @@ class QuoteRequest(_In):
     payments: list[PaymentIn] = []
     holds: list[HoldIn] = []
 
+    @field_validator("payments")
+    @classmethod
+    def _unique_refs(cls, value: list[PaymentIn]) -> list[PaymentIn]:
+        refs = [payment.ref for payment in value]
+        repeated = sorted({ref for ref in refs if refs.count(ref) > 1})
+        if repeated:
+            raise ValueError(f"payment refs repeat: {', '.join(repeated)}; a payment reference is unique per loan")
+        return value
+
     def terms(self) -> LoanTerms:
         rules = ProductRules.model_validate(self.product.model_dump(exclude={"buckets"}))
         return LoanTerms(

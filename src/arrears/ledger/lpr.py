@@ -11,9 +11,20 @@ import bisect
 from datetime import date
 from decimal import Decimal
 
-# (effective from, annual rate). Dates before the first entry use the first rate.
+# (effective from, annual rate), as published monthly since the LPR reform of
+# 20 August 2019. Contracts made before the reform fall under transitional court
+# rules: products for such loans should state their cost_cap explicitly.
 ONE_YEAR_LPR: tuple[tuple[date, Decimal], ...] = (
-    (date.min, Decimal("0.0345")),
+    (date.min, Decimal("0.0425")),
+    (date(2019, 9, 20), Decimal("0.0420")),
+    (date(2019, 11, 20), Decimal("0.0415")),
+    (date(2020, 2, 20), Decimal("0.0405")),
+    (date(2020, 4, 20), Decimal("0.0385")),
+    (date(2021, 12, 20), Decimal("0.0380")),
+    (date(2022, 1, 20), Decimal("0.0370")),
+    (date(2022, 8, 22), Decimal("0.0365")),
+    (date(2023, 6, 20), Decimal("0.0355")),
+    (date(2023, 8, 21), Decimal("0.0345")),
     (date(2024, 7, 22), Decimal("0.0335")),
     (date(2024, 10, 21), Decimal("0.0310")),
     (date(2025, 5, 20), Decimal("0.0300")),
