@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from arrears.audit.models import AuditRecord
+from arrears.cases.enums import CaseStatus
 from arrears.cases.models import Case
 from arrears.compliance.enums import HoldType
 from arrears.compliance.models import Hold
@@ -214,3 +216,49 @@ def test_a_crash_mid_pass_leaves_the_database_as_it_was(
         daily_pass.run_pass(db_session=db_session, as_of=date(2026, 3, 5))
     savepoint.rollback()
     assert (_snapshot(db_session, loan.id), _snapshot(db_session, second.id)) == before
+
+
+def _case(db_session: Session, loan: Loan) -> Case | None:
+    return db_session.scalar(select(Case).where(Case.tenant_id == loan.tenant_id, Case.borrower_id == loan.borrower_id))
+
+
+def test_a_newly_overdue_borrower_gets_an_open_case_once(db_session: Session, loan: Loan) -> None:
+    first = daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 3))
+    case = _case(db_session, loan)
+    assert case is not None
+    assert (case.status, case.opened_on) == (CaseStatus.OPEN, date(2026, 2, 3))
+    assert first.cases.opened == 1
+    opened = db_session.scalar(
+        select(func.count()).where(AuditRecord.action == "case.opened", AuditRecord.subject_id == str(case.id))
+    )
+    assert opened == 1
+    again = daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 3))
+    assert (again.cases.opened, again.cases.reopened, again.cases.closed) == (0, 0, 0)
+
+
+def test_a_borrower_who_pays_up_has_the_case_closed_and_reopened_on_the_next_miss(
+    db_session: Session, loan: Loan
+) -> None:
+    daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 3))
+    flows.post_payment(
+        db_session=db_session,
+        tenant_id=loan.tenant_id,
+        account_number=loan.account_number,
+        reference="CURE",
+        # 1,050 due on 1 Feb plus two days of 1% late fee (21.00).
+        amount=Decimal("1071.00"),
+        value_date=date(2026, 2, 3),
+        actor="test",
+    )
+    case = _case(db_session, loan)
+    assert case is not None
+    db_session.refresh(case)
+    assert (case.status, case.closed_on) == (CaseStatus.CLOSED, date(2026, 2, 3))
+    daily_pass.run_pass(db_session=db_session, as_of=date(2026, 3, 2))
+    db_session.refresh(case)
+    assert (case.status, case.opened_on, case.closed_on) == (CaseStatus.OPEN, date(2026, 3, 2), None)
+
+
+def test_a_current_borrower_gets_no_case(db_session: Session, loan: Loan) -> None:
+    daily_pass.run_pass(db_session=db_session, as_of=date(2026, 1, 20))
+    assert _case(db_session, loan) is None

@@ -85,6 +85,9 @@ def pass_command(
         f"{report.loans:,} loans aged; {report.bucket_moves:,} bucket moves; "
         f"{report.status_changes:,} status changes; overdue total {report.overdue_total:,.2f}"
     )
+    console.print(
+        f"cases: {report.cases.opened:,} opened, {report.cases.reopened:,} reopened, {report.cases.closed:,} closed"
+    )
 
 
 @app.command("post-payment")

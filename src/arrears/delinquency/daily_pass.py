@@ -25,7 +25,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditRecord
+from arrears.cases import service as cases
 from arrears.cases.models import Case
+from arrears.cases.service import CaseChanges
 from arrears.compliance.models import Hold
 from arrears.db.base import utcnow
 from arrears.delinquency.buckets import BucketSet
@@ -65,6 +67,7 @@ class PassReport:
     loans: int = 0
     bucket_moves: int = 0
     status_changes: int = 0
+    cases: CaseChanges = field(default_factory=CaseChanges)
     by_bucket: dict[str, int] = field(default_factory=dict)
     overdue_total: Decimal = Decimal("0.00")
 
@@ -145,6 +148,7 @@ def run_pass(
         last_id = loans[-1].id
         if progress is not None:
             progress(len(loans))
+    report.cases = cases.sync_with_positions(db_session=db_session, as_of=as_of, actor=actor, tenant_id=tenant_id)
     return report
 
 
@@ -154,6 +158,9 @@ def recompute_loans(*, db_session: Session, loan_ids: Sequence[int], as_of: date
     report = PassReport(as_of=as_of)
     loans = _read_loans(db_session, select(*_LOAN_COLUMNS).where(Loan.id.in_(loan_ids)).order_by(Loan.id))
     _process(db_session, loans, as_of=as_of, catalog=catalog, report=report, actor=actor)
+    report.cases = cases.sync_with_positions(
+        db_session=db_session, as_of=as_of, actor=actor, borrower_ids={loan.borrower_id for loan in loans}
+    )
     return report
 
 
