@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from arrears.analytics.summary import PortfolioSummary, summarize
+from arrears.analytics.summary import CURRENT, PortfolioSummary, summarize
 from arrears.cli.context import session
 from arrears.cli.options import parse_date
 from arrears.portfolio.synthetic import generate
@@ -67,7 +67,11 @@ def print_summary(summary: PortfolioSummary) -> None:
     overview.add_row("borrowers", f"{summary.borrowers:,}")
     overview.add_row("loans", f"{summary.loans:,}")
     overview.add_row("total principal", f"{summary.total_principal:,}")
-    overview.add_row("loans with an unpaid installment past due", f"{summary.loans_past_due:,}")
+    if summary.buckets:
+        in_arrears = sum(line.loans for line in summary.buckets if line.bucket != CURRENT)
+        overview.add_row(f"loans in arrears (ledger pass of {summary.positions_as_of})", f"{in_arrears:,}")
+    else:
+        overview.add_row("loans owing principal or interest past due (not yet aged)", f"{summary.loans_past_due:,}")
     overview.add_row("open cases", f"{summary.open_cases:,}")
     console.print(overview)
     statuses = Table(title="Loans by status")
