@@ -37,6 +37,18 @@ def loan(db_session: Session, factories: Factories) -> Loan:
     return factories.loan(tenant=tenant, product=(product, version))
 
 
+def _pay(db_session: Session, loan: Loan, reference: str, amount: str, value_date: date) -> None:
+    flows.post_payment(
+        db_session=db_session,
+        tenant_id=loan.tenant_id,
+        account_number=loan.account_number,
+        reference=reference,
+        amount=Decimal(amount),
+        value_date=value_date,
+        actor="test",
+    )
+
+
 def _snapshot(db_session: Session, loan_id: int) -> tuple[object, ...]:
     position = db_session.get(LoanPosition, loan_id)
     assert position is not None
@@ -98,15 +110,7 @@ def test_bucket_history_records_each_move_with_dates(db_session: Session, loan: 
 
 def test_a_cure_closes_the_stay_as_current(db_session: Session, loan: Loan, factories: Factories) -> None:
     daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 5))
-    flows.post_payment(
-        db_session=db_session,
-        tenant_id=loan.tenant_id,
-        account_number=loan.account_number,
-        reference="CURE",
-        amount=Decimal("1092.00"),
-        value_date=date(2026, 2, 5),
-        actor="test",
-    )
+    _pay(db_session, loan, "CURE", "1092.00", date(2026, 2, 5))
     stay = db_session.scalar(select(BucketHistory).where(BucketHistory.loan_id == loan.id))
     assert stay is not None
     assert (stay.left_on, stay.left_to) == (date(2026, 2, 5), "current")
@@ -118,15 +122,7 @@ def test_back_dated_payment_recomputes_as_if_posted_on_time(
     db_session: Session, loan: Loan, factories: Factories
 ) -> None:
     daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 20))
-    flows.post_payment(
-        db_session=db_session,
-        tenant_id=loan.tenant_id,
-        account_number=loan.account_number,
-        reference="LATE-POSTED",
-        amount=Decimal("1050.00"),
-        value_date=date(2026, 2, 1),
-        actor="test",
-    )
+    _pay(db_session, loan, "LATE-POSTED", "1050.00", date(2026, 2, 1))
     position = db_session.get(LoanPosition, loan.id)
     assert position is not None
     assert (position.days_past_due, position.overdue_total, position.bucket) == (0, Decimal("0.00"), None)
@@ -134,15 +130,7 @@ def test_back_dated_payment_recomputes_as_if_posted_on_time(
 
 
 def test_reversal_brings_back_the_arrears(db_session: Session, loan: Loan) -> None:
-    flows.post_payment(
-        db_session=db_session,
-        tenant_id=loan.tenant_id,
-        account_number=loan.account_number,
-        reference="BOUNCED",
-        amount=Decimal("1050.00"),
-        value_date=date(2026, 2, 1),
-        actor="test",
-    )
+    _pay(db_session, loan, "BOUNCED", "1050.00", date(2026, 2, 1))
     daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 11))
     assert db_session.scalar(select(func.count()).where(PaymentAllocation.loan_id == loan.id)) == 2
     flows.reverse_payment(
@@ -240,16 +228,8 @@ def test_a_borrower_who_pays_up_has_the_case_closed_and_reopened_on_the_next_mis
     db_session: Session, loan: Loan
 ) -> None:
     daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 3))
-    flows.post_payment(
-        db_session=db_session,
-        tenant_id=loan.tenant_id,
-        account_number=loan.account_number,
-        reference="CURE",
-        # 1,050 due on 1 Feb plus two days of 1% late fee (21.00).
-        amount=Decimal("1071.00"),
-        value_date=date(2026, 2, 3),
-        actor="test",
-    )
+    # 1,050 due on 1 Feb plus two days of 1% late fee (21.00).
+    _pay(db_session, loan, "CURE", "1071.00", date(2026, 2, 3))
     case = _case(db_session, loan)
     assert case is not None
     db_session.refresh(case)
