@@ -200,11 +200,7 @@ def _process(
             select(BucketHistory).where(BucketHistory.loan_id.in_(ids), BucketHistory.left_on.is_(None))
         )
     }
-    positions: list[dict[str, Any]] = []
-    charges: list[dict[str, Any]] = []
-    allocations: list[dict[str, Any]] = []
-    new_stays: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
+    writes = _Writes()
     for loan in loans:
         if loan.disbursed_on > as_of:
             continue
@@ -221,9 +217,9 @@ def _process(
             raise InvalidInput(exc.message, where=f"loan {loan.account_number}", hint=exc.hint) from None
         bucket_set = catalog.bucket_sets.get(loan.product_id)
         bucket = bucket_set.bucket_for(position.days_past_due) if bucket_set else None
-        positions.append(_position_row(loan.id, position, bucket))
-        charges.extend(_charge_rows(loan.id, position))
-        allocations.extend(
+        writes.positions.append(_position_row(loan.id, position, bucket))
+        writes.charges.extend(_charge_rows(loan.id, position))
+        writes.allocations.extend(
             {
                 "loan_id": loan.id,
                 "payment_id": payment_ids[(loan.id, item.payment_ref)],
@@ -233,19 +229,39 @@ def _process(
             }
             for item in position.allocations
         )
-        _move_bucket(db_session, loan, position, bucket, open_stays.get(loan.id), new_stays, report)
-        _move_status(db_session, loan, position, audits, report, actor)
+        _move_bucket(loan, position, bucket, open_stays.get(loan.id), writes, report)
+        _move_status(loan, position, writes, report, actor)
         report.loans += 1
         report.overdue_total += position.overdue_total
         if bucket is not None:
             report.by_bucket[bucket] = report.by_bucket.get(bucket, 0) + 1
-    _replace(db_session, PositionRow, PositionRow.loan_id, ids, positions)
-    _replace(db_session, Charge, Charge.loan_id, ids, charges)
-    _replace(db_session, PaymentAllocation, PaymentAllocation.loan_id, ids, allocations)
-    if new_stays:
-        db_session.execute(insert(BucketHistory), new_stays)
-    if audits:
-        db_session.execute(insert(AuditRecord), audits)
+    writes.flush(db_session, ids)
+
+
+@dataclass
+class _Writes:
+    """Everything one chunk changes, written set-wise: bulk inserts and bulk updates by primary key."""
+
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    allocations: list[dict[str, Any]] = field(default_factory=list)
+    new_stays: list[dict[str, Any]] = field(default_factory=list)
+    stay_exits: list[dict[str, Any]] = field(default_factory=list)
+    status_changes: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, db_session: Session, loan_ids: list[int]) -> None:
+        _replace(db_session, PositionRow, PositionRow.loan_id, loan_ids, self.positions)
+        _replace(db_session, Charge, Charge.loan_id, loan_ids, self.charges)
+        _replace(db_session, PaymentAllocation, PaymentAllocation.loan_id, loan_ids, self.allocations)
+        if self.stay_exits:
+            db_session.execute(update(BucketHistory), self.stay_exits)
+        if self.new_stays:
+            db_session.execute(insert(BucketHistory), self.new_stays)
+        if self.status_changes:
+            db_session.execute(update(Loan), self.status_changes)
+        if self.audits:
+            db_session.execute(insert(AuditRecord), self.audits)
 
 
 def _replace(db_session: Session, model: Any, key: Any, ids: list[int], rows: list[dict[str, Any]]) -> None:
@@ -346,12 +362,11 @@ def _charge_rows(loan_id: int, position: LoanPosition) -> list[dict[str, Any]]:
 
 
 def _move_bucket(
-    db_session: Session,
     loan: _LoanRow,
     position: LoanPosition,
     bucket: str | None,
     stay: BucketHistory | None,
-    new_stays: list[dict[str, Any]],
+    writes: _Writes,
     report: PassReport,
 ) -> None:
     """Close the open stay when the bucket changed and open the next one."""
@@ -365,11 +380,9 @@ def _move_bucket(
         return
     if stay is not None:
         left_to = bucket or ("closed" if position.status is LoanStatus.CLOSED else "current")
-        db_session.execute(
-            update(BucketHistory).where(BucketHistory.id == stay.id).values(left_on=position.as_of, left_to=left_to)
-        )
+        writes.stay_exits.append({"id": stay.id, "left_on": position.as_of, "left_to": left_to})
     if bucket is not None:
-        new_stays.append(
+        writes.new_stays.append(
             {
                 "loan_id": loan.id,
                 "bucket": bucket,
@@ -381,21 +394,12 @@ def _move_bucket(
     report.bucket_moves += 1
 
 
-def _move_status(
-    db_session: Session,
-    loan: _LoanRow,
-    position: LoanPosition,
-    audits: list[dict[str, Any]],
-    report: PassReport,
-    actor: str,
-) -> None:
+def _move_status(loan: _LoanRow, position: LoanPosition, writes: _Writes, report: PassReport, actor: str) -> None:
     event = ledger_event(loan.status, position.status)
     if event is None:
         return
-    db_session.execute(
-        update(Loan).where(Loan.id == loan.id).values(status=position.status, status_changed_at=utcnow())
-    )
-    audits.append(
+    writes.status_changes.append({"id": loan.id, "status": position.status, "status_changed_at": utcnow()})
+    writes.audits.append(
         {
             "tenant_id": loan.tenant_id,
             "actor": actor,
