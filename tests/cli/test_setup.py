@@ -68,3 +68,28 @@ def test_an_unknown_tenant_is_not_found(run: object) -> None:
     result = run("product", "load", str(EXAMPLE), "--tenant", "nobody")  # type: ignore[operator]
     assert result.returncode == 4
     assert "arrears tenant create" in result.stderr
+
+
+def _bare(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "arrears.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
+        check=False,
+    )
+
+
+def test_a_database_without_the_schema_says_to_upgrade(tmp_path: Path) -> None:
+    result = _bare(tmp_path, "summary", "--tenant", "demo")
+    assert result.returncode == 6
+    assert "run `arrears db upgrade` first" in result.stderr
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = _bare(
+        tmp_path, "summary", "--tenant", "demo", ARREARS_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
+    assert result.returncode == 6
+    assert "cannot open the database" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from arrears.db import migrate
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ConfigurationError
 from arrears.settings import get_settings
@@ -25,13 +26,19 @@ def session() -> Iterator[Session]:
     db_engine = engine()
     try:
         try:
-            ready = inspect(db_engine).has_table("alembic_version")
+            with db_engine.connect() as connection:
+                current = migrate.current_revision(connection)
         except OperationalError as exc:
             raise ConfigurationError(
-                f"cannot open the database: {exc.orig}", hint="check ARREARS_DATABASE_URL"
+                f"cannot open the database: {' '.join(str(exc.orig).split())}", hint="check ARREARS_DATABASE_URL"
             ) from None
-        if not ready:
+        if current is None:
             raise ConfigurationError("the database has no Arrears schema yet", hint="run `arrears db upgrade` first")
+        if current != migrate.head_revision():
+            raise ConfigurationError(
+                f"the database schema is at revision {current}, not the latest",
+                hint="run `arrears db upgrade`",
+            )
         with make_session_factory(db_engine)() as db_session:
             yield db_session
     finally:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,3 +29,11 @@ def upgrade(url: str, *, revision: str = "head", connection: Connection | None =
 
 def downgrade(url: str, *, revision: str = "base", connection: Connection | None = None) -> None:
     command.downgrade(alembic_config(url, connection=connection), revision)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
