@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from arrears.errors import InvalidInput
 from arrears.ledger.enums import AllocationOrder, Component
 from arrears.money import check_currency
 
@@ -97,5 +98,5 @@ class ProductRules(_Rule):
     def _known_currency(cls, value: str) -> str:
         try:
             return check_currency(value)
-        except Exception as exc:
-            raise ValueError(str(exc)) from None
+        except InvalidInput as exc:
+            raise ValueError(exc.one_line()) from None
