@@ -242,3 +242,20 @@ def test_a_borrower_who_pays_up_has_the_case_closed_and_reopened_on_the_next_mis
 def test_a_current_borrower_gets_no_case(db_session: Session, loan: Loan) -> None:
     daily_pass.run_pass(db_session=db_session, as_of=date(2026, 1, 20))
     assert _case(db_session, loan) is None
+
+
+def test_one_broken_loan_is_reported_and_the_rest_are_aged(
+    db_session: Session, loan: Loan, factories: Factories
+) -> None:
+    broken = factories.loan(tenant=None)
+    broken.principal = Decimal("5000.00")  # the schedule adds up to 3,000.00
+    db_session.flush()
+    report = daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 11))
+    assert [account for account, _ in report.failed] == [broken.account_number]
+    assert "not the loan principal 5000.00" in report.failed[0][1]
+    assert db_session.get(LoanPosition, broken.id) is None
+    aged = db_session.get(LoanPosition, loan.id)
+    assert aged is not None
+    assert aged.days_past_due == 10
+    failures = db_session.scalars(select(AuditRecord.subject_id).where(AuditRecord.action == "loan.pass_failed"))
+    assert list(failures) == [str(broken.id)]

@@ -88,6 +88,12 @@ def pass_command(
     console.print(
         f"cases: {report.cases.opened:,} opened, {report.cases.reopened:,} reopened, {report.cases.closed:,} closed"
     )
+    if report.failed:
+        console.print(f"[yellow]{len(report.failed):,} loans could not be aged and kept their last position:[/]")
+        for account, why in report.failed[:10]:
+            console.print(f"  {account}: {why}", markup=False)
+        if len(report.failed) > 10:
+            console.print(f"  ... and {len(report.failed) - 10:,} more (audit action loan.pass_failed)")
 
 
 @app.command("post-payment")

@@ -68,6 +68,7 @@ class PassReport:
     bucket_moves: int = 0
     status_changes: int = 0
     cases: CaseChanges = field(default_factory=CaseChanges)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (account number, why)
     by_bucket: dict[str, int] = field(default_factory=dict)
     overdue_total: Decimal = Decimal("0.00")
 
@@ -214,7 +215,12 @@ def _process(
         try:
             position = compute_position(terms, payments.get(loan.id, ()), as_of=as_of, holds=holds.get(loan.id, ()))
         except InvalidInput as exc:
-            raise InvalidInput(exc.message, where=f"loan {loan.account_number}", hint=exc.hint) from None
+            # One loan's bad data must not stop the portfolio from being aged: it keeps
+            # its last position, the failure is audited, and the pass goes on.
+            report.failed.append((loan.account_number, exc.one_line()))
+            writes.audits.append(_failure_audit(loan, exc, as_of, actor))
+            continue
+        writes.loan_ids.append(loan.id)
         bucket_set = catalog.bucket_sets.get(loan.product_id)
         bucket = bucket_set.bucket_for(position.days_past_due) if bucket_set else None
         writes.positions.append(_position_row(loan.id, position, bucket))
@@ -235,7 +241,7 @@ def _process(
         report.overdue_total += position.overdue_total
         if bucket is not None:
             report.by_bucket[bucket] = report.by_bucket.get(bucket, 0) + 1
-    writes.flush(db_session, ids)
+    writes.flush(db_session)
 
 
 @dataclass
@@ -249,11 +255,12 @@ class _Writes:
     stay_exits: list[dict[str, Any]] = field(default_factory=list)
     status_changes: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
+    loan_ids: list[int] = field(default_factory=list)  # the loans aged in this chunk
 
-    def flush(self, db_session: Session, loan_ids: list[int]) -> None:
-        _replace(db_session, PositionRow, PositionRow.loan_id, loan_ids, self.positions)
-        _replace(db_session, Charge, Charge.loan_id, loan_ids, self.charges)
-        _replace(db_session, PaymentAllocation, PaymentAllocation.loan_id, loan_ids, self.allocations)
+    def flush(self, db_session: Session) -> None:
+        _replace(db_session, PositionRow, PositionRow.loan_id, self.loan_ids, self.positions)
+        _replace(db_session, Charge, Charge.loan_id, self.loan_ids, self.charges)
+        _replace(db_session, PaymentAllocation, PaymentAllocation.loan_id, self.loan_ids, self.allocations)
         if self.stay_exits:
             db_session.execute(update(BucketHistory), self.stay_exits)
         if self.new_stays:
@@ -392,6 +399,17 @@ def _move_bucket(
             }
         )
     report.bucket_moves += 1
+
+
+def _failure_audit(loan: _LoanRow, error: InvalidInput, as_of: date, actor: str) -> dict[str, Any]:
+    return {
+        "tenant_id": loan.tenant_id,
+        "actor": actor,
+        "action": "loan.pass_failed",
+        "subject_type": "loan",
+        "subject_id": str(loan.id),
+        "details": {"as_of": as_of.isoformat(), "reason": error.one_line()},
+    }
 
 
 def _move_status(loan: _LoanRow, position: LoanPosition, writes: _Writes, report: PassReport, actor: str) -> None:
