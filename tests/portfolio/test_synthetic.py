@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
+from arrears.audit.models import AuditRecord
 from arrears.cases.models import Case
 from arrears.errors import Conflict
 from arrears.ledger.enums import LoanStatus
@@ -141,3 +142,7 @@ def test_second_run_is_refused_and_replace_rebuilds(db_session: Session) -> None
     assert _build(db_session, replace=True) == tenant_id
     assert db_session.scalar(select(func.count()).where(Borrower.tenant_id == tenant_id)) == BORROWERS
     assert db_session.scalar(select(func.count()).select_from(Tenant).where(Tenant.code == "demo")) == 1
+    actions = db_session.scalars(
+        select(AuditRecord.action).where(AuditRecord.tenant_id == tenant_id).order_by(AuditRecord.id)
+    )
+    assert list(actions) == ["demo.generated", "demo.replaced"]

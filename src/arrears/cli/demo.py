@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from arrears.analytics.summary import CURRENT, PortfolioSummary, summarize
+from arrears.audit.service import cli_actor
 from arrears.cli.context import session
 from arrears.cli.options import parse_date
 from arrears.portfolio.synthetic import generate
@@ -45,6 +46,7 @@ def demo_command(
             tenant_code=tenant,
             replace=replace,
             progress=lambda done: bar.advance(task, done),
+            actor=cli_actor(),
         )
     counts = ", ".join(f"{count:,} {name}" for name, count in result.counts.items())
     console.print(f"demo tenant '{tenant}' as of {day}: {counts}")

@@ -19,6 +19,7 @@ from faker import Faker
 from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
+from arrears.audit import service as audit
 from arrears.cases.enums import CaseStatus
 from arrears.cases.models import Case
 from arrears.db.base import Base
@@ -257,6 +258,7 @@ def generate(
     replace: bool = False,
     chunk_size: int = CHUNK_BORROWERS,
     progress: Callable[[int], None] | None = None,
+    actor: str = "system:demo",
 ) -> DemoResult:
     """Build the demo portfolio of ``tenant_code``. Refuses an existing tenant unless ``replace``."""
     if borrowers < 1:
@@ -315,6 +317,15 @@ def generate(
             result.counts[table.name] = result.counts.get(table.name, 0) + len(rows)
         if progress is not None:
             progress(count)
+    audit.record(
+        db_session=db_session,
+        actor=actor,
+        action="demo.replaced" if existing is not None else "demo.generated",
+        subject_type="tenant",
+        subject_id=tenant.id,
+        tenant_id=tenant.id,
+        details={"borrowers": borrowers, "seed": seed, "as_of": as_of.isoformat(), "counts": result.counts},
+    )
     return result
 
 
