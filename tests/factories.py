@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from arrears.dates import add_months
 from arrears.ledger import service as products
 from arrears.ledger.models import Installment, Loan, Payment, Product, ProductRuleVersion
 from arrears.ledger.rules import ProductRules
@@ -21,18 +22,6 @@ from arrears.org.models import Tenant
 from arrears.portfolio.models import Borrower
 
 _sequence = itertools.count(1)
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for candidate in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 @dataclass

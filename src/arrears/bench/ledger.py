@@ -31,6 +31,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from arrears.dates import add_months
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.delinquency.buckets import STANDARD_BUCKETS
@@ -51,11 +52,6 @@ RULES = {
 }
 MARKER_START = "<!-- bench-ledger:start -->"
 MARKER_END = "<!-- bench-ledger:end -->"
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
 
 
 @dataclass(frozen=True)
@@ -109,7 +105,7 @@ def _rows(first: int, count: int, ids: Ids) -> tuple[list[dict[str, Any]], ...]:
             }
         )
         for number in range(1, INSTALLMENTS + 1):
-            due = _add_months(disbursed, number)
+            due = add_months(disbursed, number)
             principal_due = part if number < INSTALLMENTS else principal - part * (INSTALLMENTS - 1)
             installments.append(
                 {

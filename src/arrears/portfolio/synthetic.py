@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from arrears.audit import service as audit
 from arrears.cases.enums import CaseStatus
 from arrears.cases.models import Case
+from arrears.dates import add_months
 from arrears.db.base import Base
 from arrears.delinquency.buckets import STANDARD_BUCKETS
 from arrears.delinquency.service import upsert_bucket_set
@@ -159,17 +160,6 @@ def _pools(seed: int) -> _Pools:
         employers=[fake.company() for _ in range(1_000)],
         streets=[fake.street_address() for _ in range(2_000)],
     )
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, candidate)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def resident_id_check_digit(first17: str) -> str:
