@@ -18,7 +18,7 @@ from arrears.delinquency import daily_pass, flows
 from arrears.delinquency.buckets import STANDARD_BUCKETS
 from arrears.delinquency.models import BucketHistory
 from arrears.delinquency.service import upsert_bucket_set
-from arrears.errors import Conflict
+from arrears.errors import Conflict, InvalidInput
 from arrears.ledger.enums import LoanStatus
 from arrears.ledger.models import Charge, Loan, LoanPosition, PaymentAllocation
 from tests.factories import Factories
@@ -46,6 +46,7 @@ def _pay(db_session: Session, loan: Loan, reference: str, amount: str, value_dat
         amount=Decimal(amount),
         value_date=value_date,
         actor="test",
+        today=date(2026, 12, 31),
     )
 
 
@@ -259,3 +260,26 @@ def test_one_broken_loan_is_reported_and_the_rest_are_aged(
     assert aged.days_past_due == 10
     failures = db_session.scalars(select(AuditRecord.subject_id).where(AuditRecord.action == "loan.pass_failed"))
     assert list(failures) == [str(broken.id)]
+
+
+def test_a_payment_after_the_last_pass_shows_at_once(db_session: Session, loan: Loan) -> None:
+    daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 5))
+    # 1,050 due on 1 Feb plus nine days of 1% late fee (94.50) clears it on 10 Feb.
+    _pay(db_session, loan, "LATER", "1144.50", date(2026, 2, 10))
+    position = db_session.get(LoanPosition, loan.id)
+    assert position is not None
+    assert (position.as_of, position.days_past_due, position.overdue_total) == (date(2026, 2, 10), 0, Decimal("0.00"))
+
+
+def test_a_future_dated_payment_is_refused(db_session: Session, loan: Loan) -> None:
+    with pytest.raises(InvalidInput, match="in the future"):
+        flows.post_payment(
+            db_session=db_session,
+            tenant_id=loan.tenant_id,
+            account_number=loan.account_number,
+            reference="FUTURE",
+            amount=Decimal("10.00"),
+            value_date=date(2026, 3, 2),
+            actor="test",
+            today=date(2026, 3, 1),
+        )

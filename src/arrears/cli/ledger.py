@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -114,6 +115,7 @@ def post_payment_command(
             amount=parse_amount(amount, field="--amount"),
             value_date=parse_date(value_date, option="--value-date"),
             actor=cli_actor(),
+            today=date.today(),
         )
     console.print(f"payment {payment.reference} of {payment.amount} posted to {loan}")
 

@@ -22,10 +22,14 @@ def _loan(db_session: Session, *, tenant_id: int, account_number: str) -> Loan:
     return loan
 
 
-def _refresh_as_of(db_session: Session, loan: Loan, fallback: date) -> date:
-    """Positions are refreshed at the date of the last pass, so all loans stay comparable."""
+def _refresh_as_of(db_session: Session, loan: Loan, value_date: date) -> date:
+    """Refresh the position at the last pass date, or at the payment's date when that is later.
+
+    A payment dated after the last pass would otherwise be stored but not show until
+    the next pass.
+    """
     last = db_session.scalar(select(LoanPosition.as_of).where(LoanPosition.loan_id == loan.id))
-    return max(last or fallback, loan.disbursed_on)
+    return max(last or value_date, value_date, loan.disbursed_on)
 
 
 def post_payment(
@@ -37,12 +41,17 @@ def post_payment(
     amount: Decimal,
     value_date: date,
     actor: str,
+    today: date,
     channel: str | None = None,
 ) -> Payment:
     """Record money received (a back-dated value date is fine) and recompute the loan."""
     loan = _loan(db_session, tenant_id=tenant_id, account_number=account_number)
     if amount <= 0:
         raise InvalidInput("a payment amount must be positive", where="--amount")
+    if value_date > today:
+        raise InvalidInput(
+            f"value date {value_date} is in the future", where="--value-date", hint="post a payment once it is received"
+        )
     if value_date < loan.disbursed_on:
         raise InvalidInput(
             f"value date {value_date} is before disbursement on {loan.disbursed_on}", where="--value-date"
