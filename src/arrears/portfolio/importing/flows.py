@@ -9,6 +9,7 @@ entirely or not at all; with ``skip_invalid`` the good rows are kept.
 from __future__ import annotations
 
 import csv
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from arrears.audit import service as audit
@@ -94,7 +95,7 @@ class ImportResult:
 
 
 @dataclass
-class Importer:
+class Importer(ABC):
     """What a chunk writer needs: the session, the tenant, where to count and report."""
 
     db_session: Session
@@ -103,17 +104,18 @@ class Importer:
     outcomes: Counter[str] = field(default_factory=Counter)
     skip_invalid: bool = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: B027 - an optional hook
         """Per-import caches of subclasses are set up here."""
 
     def reject(self, row: int, error: RowError) -> None:
         self.report.add(row, error.field, error.value, error.reason)
         self.outcomes["invalid"] += 1
 
+    @abstractmethod
     def write_chunk(self, chunk: Sequence[tuple[int, Any]]) -> None:
-        raise NotImplementedError
+        """Look up the chunk's existing records in bulk and add or update them."""
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027 - an optional hook
         """Checks that need the whole file (none by default)."""
 
 
@@ -248,10 +250,15 @@ class LoanImporter(Importer):
 
 @dataclass
 class _TouchedLoan:
-    loan: Loan
+    """What the end-of-file check needs about a loan: plain values, no ORM objects, so memory stays small."""
+
+    loan_id: int
+    account_number: str
+    principal: Decimal
     first_row: int
     outcomes: Counter[str] = field(default_factory=Counter)
-    undo: list[tuple[Installment, tuple[date, Decimal, Decimal] | None]] = field(default_factory=list)
+    # Only kept with --skip-invalid: (installment number, values before, or None when new).
+    undo: list[tuple[int, tuple[date, Decimal, Decimal] | None]] = field(default_factory=list)
 
 
 class InstallmentImporter(Importer):
@@ -270,7 +277,10 @@ class InstallmentImporter(Importer):
             if loan is None:
                 self.reject(row, RowError("account_number", "no such loan", record.account_number))
                 continue
-            touched = self._touched.setdefault(loan.id, _TouchedLoan(loan=loan, first_row=row))
+            touched = self._touched.get(loan.id)
+            if touched is None:
+                touched = _TouchedLoan(loan.id, loan.account_number, loan.principal, first_row=row)
+                self._touched[loan.id] = touched
             installment = existing.get((loan.id, record.number))
             if installment is None:
                 installment = Installment(
@@ -282,7 +292,8 @@ class InstallmentImporter(Importer):
                 )
                 self.db_session.add(installment)
                 existing[(loan.id, record.number)] = installment
-                touched.undo.append((installment, None))
+                if self.skip_invalid:
+                    touched.undo.append((record.number, None))
                 outcome = NEW
             else:
                 before = (installment.due_date, installment.principal_due, installment.interest_due)
@@ -292,8 +303,8 @@ class InstallmentImporter(Importer):
                     "interest_due": record.interest,
                 }
                 outcome = UPDATED if _changes(installment, values) else UNCHANGED
-                if outcome == UPDATED:
-                    touched.undo.append((installment, before))
+                if outcome == UPDATED and self.skip_invalid:
+                    touched.undo.append((record.number, before))
             touched.outcomes[outcome] += 1
             self.outcomes[outcome] += 1
 
@@ -313,22 +324,27 @@ class InstallmentImporter(Importer):
                 sums[loan_id] = total  # SUM keeps the Money type, so cents come back as Decimal
         for loan_id, touched in self._touched.items():
             total = sums.get(loan_id, Decimal("0.00"))
-            if total == touched.loan.principal:
+            if total == touched.principal:
                 continue
             problem = (
-                f"installments of loan {touched.loan.account_number} sum to {total} "
-                f"but its principal is {touched.loan.principal}"
+                f"installments of loan {touched.account_number} sum to {total} but its principal is {touched.principal}"
             )
             self.report.add(touched.first_row, "principal", total, problem)
             if self.skip_invalid:
                 self._undo(touched)
 
     def _undo(self, touched: _TouchedLoan) -> None:
-        for installment, before in touched.undo:
+        for number, before in touched.undo:
+            which = (Installment.loan_id == touched.loan_id, Installment.number == number)
             if before is None:
-                self.db_session.delete(installment)
+                self.db_session.execute(delete(Installment).where(*which))
             else:
-                installment.due_date, installment.principal_due, installment.interest_due = before
+                due_date, principal_due, interest_due = before
+                self.db_session.execute(
+                    update(Installment)
+                    .where(*which)
+                    .values(due_date=due_date, principal_due=principal_due, interest_due=interest_due)
+                )
         for outcome, count in touched.outcomes.items():
             self.outcomes[outcome] -= count
             self.outcomes["invalid"] += count
@@ -459,6 +475,9 @@ def write_chunk(importer: Importer, chunk: Sequence[tuple[int, Any]]) -> None:
     """Look up and write one chunk of valid rows (a seam for tests that simulate a crash)."""
     importer.write_chunk(chunk)
     importer.db_session.flush()
+    # The transaction spans the whole file; letting go of the chunk's objects keeps
+    # memory flat however long the file is (cached tenant and products stay usable).
+    importer.db_session.expunge_all()
 
 
 class _Discard(Exception):
