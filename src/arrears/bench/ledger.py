@@ -312,6 +312,11 @@ def _fresh_postgres(admin_url: str) -> tuple[str, Any]:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
 def _machine() -> str:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -333,9 +338,10 @@ def _fresh_database(backend: str, postgres_url: str | None, workdir: Path, label
     return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
 
 
-def run_benchmark(loans: int, import_loans: int, postgres_url: str | None, workdir: Path) -> list[dict[str, Any]]:
+def run_benchmark(
+    loans: int, import_loans: int, postgres_url: str | None, workdir: Path, backends: list[str]
+) -> list[dict[str, Any]]:
     results = []
-    backends = ["SQLite"] + (["PostgreSQL"] if postgres_url else [])
     for backend in backends:
         url, cleanup = _fresh_database(backend, postgres_url, workdir, "import")
         try:
@@ -374,7 +380,7 @@ def render(results: list[dict[str, Any]], machine: str) -> str:
         MARKER_START,
         "## Ledger: bulk load and the as-of pass (`make bench-ledger`)",
         "",
-        f"Run on {datetime.now(UTC):%Y-%m-%d} on {machine}. "
+        f"Run on {datetime.now(UTC):%Y-%m-%d} at commit {_commit()} on {machine}. "
         f"{INSTALLMENTS} installments per loan, as of {AS_OF}; each phase in its own process "
         "(peak memory is that process's maximum resident set).",
         "",
@@ -421,6 +427,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--import-loans", type=int, default=100_000, help="loans in the CSV import phase")
     parser.add_argument("--postgres-url", default=None)
+    parser.add_argument(
+        "--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (needs --postgres-url)"
+    )
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, default=Path("var/bench"))
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
@@ -434,7 +443,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.loans < 1:
         parser.error("--loans must be at least 1")
     args.workdir.mkdir(parents=True, exist_ok=True)
-    results = run_benchmark(args.loans, min(args.import_loans, args.loans), args.postgres_url, args.workdir)
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    wanted = [part.strip().lower() for part in args.backends.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in names]
+    if unknown or not wanted:
+        parser.error(f"--backends takes sqlite and/or postgresql, not {', '.join(unknown) or 'nothing'}")
+    if "postgresql" in wanted and not args.postgres_url:
+        wanted.remove("postgresql")
+    backends = [names[part] for part in wanted]
+    results = run_benchmark(args.loans, min(args.import_loans, args.loans), args.postgres_url, args.workdir, backends)
     section = render(results, _machine())
     print(section)
     if args.report:
