@@ -178,9 +178,9 @@ def _bulk(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
             for row in rows:
                 copy.write_row([row[column] for column in columns])
         return
-    placeholders = ", ".join(f":{column}" for column in columns)
+    binds = ", ".join(f":{column}" for column in columns)
     conn.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({binds})",
         [{key: _sqlite_value(value) for key, value in row.items()} for row in rows],
     )
 
