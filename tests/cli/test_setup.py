@@ -46,6 +46,7 @@ def test_loading_the_same_rules_twice_keeps_one_version(run: object, tmp_path: P
         ("code: [X\n", "not valid YAML"),
         ("code: X\n", "name: Field required"),
         ("code: X\nname: y\neffective_from: 2026-01-01\nrules: {charges: {grace_days: -1}}\n", "grace_days"),
+        ("\udcff", "is not UTF-8 text"),
         (
             "code: X\nname: y\neffective_from: 2026-01-01\nbucket_set: {name: s, buckets: "
             "[{name: a, min_dpd: 1, max_dpd: 10}, {name: b, min_dpd: 5}]}\n",
@@ -56,7 +57,7 @@ def test_loading_the_same_rules_twice_keeps_one_version(run: object, tmp_path: P
 def test_a_bad_product_file_gets_one_line_and_exit_2(run: object, tmp_path: Path, content: str, message: str) -> None:
     run("tenant", "create", "acme")  # type: ignore[operator]
     bad = tmp_path / "bad.yaml"
-    bad.write_text(content, encoding="utf-8")
+    bad.write_bytes(content.encode("utf-8", errors="surrogateescape"))
     result = run("product", "load", str(bad), "--tenant", "acme")  # type: ignore[operator]
     assert result.returncode == 2
     assert message in result.stderr
@@ -93,3 +94,18 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 6
     assert "cannot open the database" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_directory_is_not_a_product_file(run: object, tmp_path: Path) -> None:
+    run("tenant", "create", "acme")  # type: ignore[operator]
+    result = run("product", "load", str(tmp_path), "--tenant", "acme")  # type: ignore[operator]
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_revision_is_one_line(tmp_path: Path) -> None:
+    result = _bare(tmp_path, "db", "downgrade", "nonsense")
+    assert result.returncode == 2
+    assert "Can't locate revision" in result.stderr
+    assert "Traceback" not in result.stderr

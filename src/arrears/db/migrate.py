@@ -8,7 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection
+
+from arrears.errors import InvalidInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,11 +27,17 @@ def alembic_config(url: str, *, connection: Connection | None = None) -> Config:
 
 
 def upgrade(url: str, *, revision: str = "head", connection: Connection | None = None) -> None:
-    command.upgrade(alembic_config(url, connection=connection), revision)
+    try:
+        command.upgrade(alembic_config(url, connection=connection), revision)
+    except CommandError as exc:
+        raise InvalidInput(str(exc), where="revision", hint="use head, base or a revision id") from None
 
 
 def downgrade(url: str, *, revision: str = "base", connection: Connection | None = None) -> None:
-    command.downgrade(alembic_config(url, connection=connection), revision)
+    try:
+        command.downgrade(alembic_config(url, connection=connection), revision)
+    except CommandError as exc:
+        raise InvalidInput(str(exc), where="revision", hint="use base or a revision id") from None
 
 
 def head_revision() -> str | None:
