@@ -67,18 +67,8 @@ def post_payment(
     payment = Payment(loan_id=loan.id, reference=reference, value_date=value_date, amount=amount, channel=channel)
     db_session.add(payment)
     db_session.flush()
-    audit.record(
-        db_session=db_session,
-        actor=actor,
-        action="payment.posted",
-        subject_type="payment",
-        subject_id=payment.id,
-        tenant_id=tenant_id,
-        details={"loan": account_number, "reference": reference, "amount": str(amount), "value_date": str(value_date)},
-    )
-    recompute_loans(
-        db_session=db_session, loan_ids=[loan.id], as_of=_refresh_as_of(db_session, loan, value_date), actor=actor
-    )
+    details = {"amount": str(amount), "value_date": str(value_date)}
+    _audit_and_recompute(db_session, loan, payment, action="payment.posted", actor=actor, details=details)
     return payment
 
 
@@ -97,19 +87,22 @@ def reverse_payment(
     payment.reversed_at = utcnow()
     payment.reversal_reason = reason
     db_session.flush()
+    _audit_and_recompute(db_session, loan, payment, action="payment.reversed", actor=actor, details={"reason": reason})
+    return payment
+
+
+def _audit_and_recompute(
+    db_session: Session, loan: Loan, payment: Payment, *, action: str, actor: str, details: dict[str, str]
+) -> None:
+    """Every change to a loan's payments is audited and shows in its position at once."""
     audit.record(
         db_session=db_session,
         actor=actor,
-        action="payment.reversed",
+        action=action,
         subject_type="payment",
         subject_id=payment.id,
-        tenant_id=tenant_id,
-        details={"loan": account_number, "reference": reference, "reason": reason},
+        tenant_id=loan.tenant_id,
+        details={"loan": loan.account_number, "reference": payment.reference, **details},
     )
-    recompute_loans(
-        db_session=db_session,
-        loan_ids=[loan.id],
-        as_of=_refresh_as_of(db_session, loan, payment.value_date),
-        actor=actor,
-    )
-    return payment
+    as_of = _refresh_as_of(db_session, loan, payment.value_date)
+    recompute_loans(db_session=db_session, loan_ids=[loan.id], as_of=as_of, actor=actor)
