@@ -245,3 +245,10 @@ def test_cli_table_output_shows_the_key_figures() -> None:
     assert done.returncode == 0, done.stderr
     for label in ("days past due", "bucket", "overdue total", "payoff"):
         assert label in done.stdout
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    loan = tmp_path / "loan.json"
+    loan.write_bytes(b'{"principal": "\xff"}')
+    with pytest.raises(InvalidInput, match="is not UTF-8 text"):
+        load_request(loan)

@@ -29,6 +29,7 @@ from arrears.delinquency.buckets import BucketSet
 from arrears.delinquency.quote import describe_validation_error
 from arrears.delinquency.service import upsert_bucket_set
 from arrears.errors import InvalidInput
+from arrears.files import read_text
 from arrears.ledger import service as products
 from arrears.ledger.models import Product, ProductRuleVersion
 from arrears.ledger.rules import ProductRules
@@ -45,14 +46,9 @@ class ProductFile(BaseModel):
 
 
 def read_product_file(path: Path) -> ProductFile:
+    text = read_text(path, what="a product YAML file")
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text", hint="save the product file as UTF-8 YAML") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="give the path of a product YAML file") from None
+        raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -27,6 +27,7 @@ from pydantic import (
 
 from arrears.delinquency.buckets import BucketSet, BucketSpec, check_ranges
 from arrears.errors import ArrearsError, InvalidInput
+from arrears.files import read_text
 from arrears.ledger.engine import (
     InstallmentPosition,
     LoanPosition,
@@ -268,13 +269,10 @@ def describe_validation_error(error: ValidationError, *, source: str) -> Invalid
 
 def load_request(path: Path) -> QuoteRequest:
     """Read and validate a loan file; every problem becomes one InvalidInput line."""
+    text = read_text(path, what="a loan JSON file")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInput(f"no such file: {path}", hint="give the path of a loan JSON file") from None
-    except OSError as exc:  # a directory, no permission, ...
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", hint="give the path of a loan JSON file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path} is not valid JSON: {exc}", hint="see docs/quote.md for the shape") from None
     try:
         return QuoteRequest.model_validate(raw)
