@@ -228,6 +228,11 @@ class _Replay:
         self.unit = quantum(self.rules.currency)
         self.cap_rate = cap_rate_for(self.rules, terms.contract_date)
         self.holds = tuple(holds)
+        # Aging pauses sorted by start, so paused days are counted by interval, not day by day.
+        self.aging_pauses = sorted(
+            ((hold.start, hold.end) for hold in self.holds if hold.pauses_aging),
+            key=lambda window: window[0],
+        )
         self.items = [
             _Installment(
                 number=item.number,
@@ -293,18 +298,16 @@ class _Replay:
         return min(dues) if dues else None
 
     def paused_aging_days(self, first: date, last: date) -> int:
-        """Days in [first, last] under a hold that pauses aging."""
-        paused: set[date] = set()
-        for hold in self.holds:
-            if not hold.pauses_aging:
-                continue
-            start = max(first, hold.start)
-            end = last if hold.end is None else min(last, hold.end)
-            day = start
-            while day <= end:
-                paused.add(day)
-                day += ONE_DAY
-        return len(paused)
+        """Days in [first, last] under a hold that pauses aging (overlapping holds count once)."""
+        total = 0
+        covered_to = first - ONE_DAY  # last day already counted
+        for start, end in self.aging_pauses:
+            start = max(start, covered_to + ONE_DAY)
+            end = last if end is None else min(end, last)
+            if start <= end:
+                total += (end - start).days + 1
+                covered_to = end
+        return total
 
     def _aging_paused_from(self, day: date) -> bool:
         """True when an open-ended hold pauses aging on ``day`` and every day after it."""
