@@ -1,14 +1,48 @@
-"""Writing audit records. Called inside the caller's unit of work, never commits."""
+"""Writing audit records. Called inside the caller's unit of work, never commits.
+
+Every entry is chained to the one before it when it is written (see ``chain``). The
+tail of the chain (last seq and hash) is read once per transaction, under a lock that
+serialises appends across transactions, and then kept in ``db_session.info`` until the
+transaction ends, so a unit of work that writes many entries reads it only once.
+"""
 
 from __future__ import annotations
 
 import getpass
 import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
+from arrears.audit.chain import GENESIS_HASH, ChainFields, check_details, entry_hash
 from arrears.audit.models import AuditRecord
+from arrears.db.base import utcnow
+
+CHAIN_LOCK_KEY = 0x6172726561727301
+"""PostgreSQL advisory lock held while appending to the chain: ASCII 'arrears' and 0x01."""
+
+_TAIL = "arrears.audit.chain_tail"
+_CHAINED_FIELDS = (
+    "tenant_id",
+    "actor_user_id",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "origin",
+    "details",
+    "occurred_at",
+)
+
+
+@dataclass(slots=True)
+class _Tail:
+    seq: int
+    hash: str
 
 
 def cli_actor() -> str:
@@ -31,15 +65,100 @@ def record(
     details: dict[str, Any] | None = None,
     origin: str | None = None,
 ) -> AuditRecord:
-    entry = AuditRecord(
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=None if subject_id is None else str(subject_id),
-        tenant_id=tenant_id,
-        actor_user_id=actor_user_id,
-        details=details or {},
-        origin=origin or socket.gethostname(),
+    """Append one entry to the audit log; ``details`` must hold JSON values only, money as strings."""
+    values = _entry_values(
+        {
+            "actor": actor,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "tenant_id": tenant_id,
+            "actor_user_id": actor_user_id,
+            "details": details,
+            "origin": origin,
+        }
     )
+    entry = AuditRecord(**_chain(db_session, [values])[0])
     db_session.add(entry)
     return entry
+
+
+def record_many(*, db_session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append many entries with one bulk insert, in the order given.
+
+    Each row holds the keyword arguments of :func:`record` (``occurred_at`` may be given;
+    it defaults to now). Used by batch work such as the daily pass.
+    """
+    if not rows:
+        return
+    db_session.execute(insert(AuditRecord), _chain(db_session, [_entry_values(row) for row in rows]))
+
+
+def _entry_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(row) - set(_CHAINED_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown audit fields: {', '.join(sorted(unknown))}")
+    details = dict(row.get("details") or {})
+    check_details(details)
+    subject_id = row.get("subject_id")
+    occurred_at: datetime = row.get("occurred_at") or utcnow()
+    return {
+        "occurred_at": occurred_at,
+        "tenant_id": row.get("tenant_id"),
+        "actor_user_id": row.get("actor_user_id"),
+        "actor": row["actor"],
+        "action": row["action"],
+        "subject_type": row["subject_type"],
+        "subject_id": None if subject_id is None else str(subject_id),
+        "origin": row.get("origin") or socket.gethostname(),
+        "details": details,
+    }
+
+
+def _chain(db_session: Session, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each entry its seq, prev_hash and hash, continuing from the tail of the chain."""
+    tail = _tail(db_session)
+    chained = []
+    for values in entries:
+        seq = tail.seq + 1
+        digest = entry_hash(ChainFields(seq=seq, prev_hash=tail.hash, **values))
+        chained.append({**values, "seq": seq, "prev_hash": tail.hash, "hash": digest})
+        tail.seq, tail.hash = seq, digest
+    return chained
+
+
+def _tail(db_session: Session) -> _Tail:
+    cached = db_session.info.get(_TAIL)
+    if isinstance(cached, _Tail):
+        return cached
+    _lock_chain(db_session)
+    last = db_session.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1))
+    row = last.first()
+    tail = _Tail(seq=row.seq, hash=row.hash) if row is not None else _Tail(seq=0, hash=GENESIS_HASH)
+    db_session.info[_TAIL] = tail
+    return tail
+
+
+def _lock_chain(db_session: Session) -> None:
+    """Hold the right to append until this transaction ends, so the tail read next stays the tail.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: our engine begins transactions
+    with a plain (deferred) BEGIN, which takes the database write lock only at the first
+    write; an insert that inserts nothing takes it now, and in WAL mode taking it also
+    guarantees this transaction sees the latest commit (or fails with SQLITE_BUSY).
+    """
+    dialect = db_session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db_session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    elif dialect == "sqlite":
+        db_session.execute(text("INSERT INTO audit_log (seq) SELECT 0 WHERE 0"))
+
+
+def _forget_tail(db_session: Session, *_args: Any) -> None:
+    """Once the transaction ends (or a savepoint rolls back) the cached tail may be stale."""
+    db_session.info.pop(_TAIL, None)
+
+
+event.listen(Session, "after_commit", _forget_tail)
+event.listen(Session, "after_rollback", _forget_tail)
+event.listen(Session, "after_soft_rollback", _forget_tail)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from arrears.audit.models import AuditRecord
+from arrears import audit
 from arrears.cases.enums import CaseStatus
 from arrears.cases.models import Case
 from arrears.db.base import utcnow
@@ -84,7 +84,7 @@ def sync_with_positions(
     audits += [_audit(case_id, tenants[case_id], "case.reopened", as_of, actor) for case_id in to_reopen]
     audits += [_audit(case_id, tenants[case_id], "case.closed", as_of, actor) for case_id in to_close]
     for start in range(0, len(audits), BATCH):
-        db_session.execute(insert(AuditRecord), audits[start : start + BATCH])
+        audit.record_many(db_session=db_session, rows=audits[start : start + BATCH])
     return changes
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from arrears.audit.models import AuditRecord
+from arrears import audit
 from arrears.cases import service as cases
 from arrears.cases.models import Case
 from arrears.cases.service import CaseChanges
@@ -267,8 +267,7 @@ class _Writes:
             db_session.execute(insert(BucketHistory), self.new_stays)
         if self.status_changes:
             db_session.execute(update(Loan), self.status_changes)
-        if self.audits:
-            db_session.execute(insert(AuditRecord), self.audits)
+        audit.record_many(db_session=db_session, rows=self.audits)
 
 
 def _replace(db_session: Session, model: Any, key: Any, ids: list[int], rows: list[dict[str, Any]]) -> None:
