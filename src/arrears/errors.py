@@ -71,6 +71,18 @@ class ConfigurationError(ArrearsError):
     code = "configuration_error"
 
 
+class ContactBlocked(ArrearsError):
+    """The compliance guard refused a contact; carries the violated rule ids and when it would be allowed."""
+
+    code = "contact_blocked"
+
+    def __init__(self, message: str, *, rules: list[str], next_allowed_at: str | None) -> None:
+        hint = f"allowed from {next_allowed_at}" if next_allowed_at else "no later time makes it allowed"
+        super().__init__(message, hint=hint)
+        self.rules = rules
+        self.next_allowed_at = next_allowed_at
+
+
 EXIT_CODES: dict[str, int] = {
     "arrears_error": 1,
     "invalid_input": 2,
@@ -78,6 +90,7 @@ EXIT_CODES: dict[str, int] = {
     "conflict": 5,
     "illegal_transition": 5,
     "configuration_error": 6,
+    "contact_blocked": 3,
 }
 
 HTTP_STATUS: dict[str, int] = {
@@ -87,6 +100,7 @@ HTTP_STATUS: dict[str, int] = {
     "conflict": 409,
     "illegal_transition": 409,
     "configuration_error": 500,
+    "contact_blocked": 409,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arrears.cli import db, ledger, setup
+from arrears.cli import compliance, db, ledger, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(compliance.app, name="compliance")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(setup.tenant_app, name="tenant")
 app.add_typer(setup.product_app, name="product")
