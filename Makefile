@@ -6,7 +6,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_BORROWERS ?= 20000
 BENCH_LOANS ?= 1000000
 
-.PHONY: demo test install install-dev lint typecheck unit bench-ledger clean
+.PHONY: demo test install install-dev lint typecheck unit bench-ledger bench-guard clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ test: lint typecheck unit
 
 bench-ledger: install-dev
 	$(BIN)/python -m arrears.bench.ledger --loans $(BENCH_LOANS) --postgres-url $(PG_URL) --report docs/benchmarks.md
+
+bench-guard: install-dev
+	$(BIN)/python -m arrears.bench.guard --events 1000 --repeats 5000 --report docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

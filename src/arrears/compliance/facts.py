@@ -153,14 +153,20 @@ class ContactHistory:
     events: list[ContactEvent]
     _instants: list[float] = field(init=False, repr=False)
     _by_party: dict[str, list[ContactEvent]] = field(init=False, repr=False)
+    _party_instants: dict[str, list[float]] = field(init=False, repr=False)
+    _debtor_calls: dict[tuple[str | None, str], tuple[list[float], list[ContactEvent]]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.events = sorted(self.events, key=lambda event: event.at)
         self._instants = [event.at.timestamp() for event in self.events]
         self._by_party = defaultdict(list)
-        for event in self.events:
+        self._party_instants = defaultdict(list)
+        for event, instant in zip(self.events, self._instants, strict=True):
             if event.party_id is not None:
                 self._by_party[event.party_id].append(event)
+                self._party_instants[event.party_id].append(instant)
 
     @classmethod
     def of(cls, events: Iterable[ContactEvent]) -> ContactHistory:
@@ -177,7 +183,44 @@ class ContactHistory:
 
     def with_party(self, party_id: str, before: datetime) -> list[ContactEvent]:
         """Every event with this party before ``before``, oldest first."""
-        return [event for event in self._by_party.get(party_id, ()) if event.at < before]
+        events = self._by_party.get(party_id)
+        if not events:
+            return []
+        return events[: bisect_left(self._party_instants[party_id], before.timestamp())]
+
+    def debtor_calls(self, *, debt_id: str | None, kind: str, start: datetime, end: datetime) -> Sequence[ContactEvent]:
+        """Calls to the debtor about ``debt_id`` (any debt when ``None``) with ``start <= at < end``.
+
+        ``kind`` is ``attempts`` (calls that reached a line, placed without prior
+        consent: what Regulation F counts) or ``conversations``. Each list is
+        built once per history, so a rolling-window count is two bisections.
+        """
+        instants, events = self._calls_index(debt_id, kind)
+        return events[bisect_left(instants, start.timestamp()) : bisect_left(instants, end.timestamp())]
+
+    def _calls_index(self, debt_id: str | None, kind: str) -> tuple[list[float], list[ContactEvent]]:
+        cached = self._debtor_calls.get((debt_id, kind))
+        if cached is None:
+            wanted = _is_conversation if kind == "conversations" else _is_counted_attempt
+            pairs = [
+                (instant, event)
+                for instant, event in zip(self._instants, self.events, strict=True)
+                if event.channel is ContactChannel.CALL
+                and event.party is Party.DEBTOR
+                and (debt_id is None or event.debt_id is None or event.debt_id == debt_id)
+                and wanted(event)
+            ]
+            cached = ([instant for instant, _ in pairs], [event for _, event in pairs])
+            self._debtor_calls[(debt_id, kind)] = cached
+        return cached
+
+
+def _is_conversation(event: ContactEvent) -> bool:
+    return event.conversation
+
+
+def _is_counted_attempt(event: ContactEvent) -> bool:
+    return event.reached_a_line and not event.consented
 
 
 def next_day_start(debtor: Debtor, at: datetime, *, days: int = 1) -> datetime:

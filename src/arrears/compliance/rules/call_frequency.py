@@ -59,14 +59,6 @@ class DailyCalls(Rule):
         return loosened
 
 
-def _about_the_debt(event: ContactEvent, context: Context, *, per_debt: bool) -> bool:
-    """A call to the debtor about the planned contact's debt (any debt when the contact names none)."""
-    if event.channel is not ContactChannel.CALL or event.party is not Party.DEBTOR:
-        return False
-    debt = context.attempt.debt_id
-    return not per_debt or debt is None or event.debt_id is None or event.debt_id == debt
-
-
 class RollingCallAttempts(Rule):
     """At most ``max`` call attempts per debt within ``window_days`` consecutive days (Regulation F 7-in-7).
 
@@ -89,11 +81,12 @@ class RollingCallAttempts(Rule):
         if attempt.consented:
             return None
         first_day = debtor.local_date(attempt.at) - timedelta(days=self.window_days - 1)
-        counted = [
-            event
-            for event in context.history.between(debtor.day_start(first_day), attempt.at)
-            if _about_the_debt(event, context, per_debt=self.per_debt) and event.reached_a_line and not event.consented
-        ]
+        counted = context.history.debtor_calls(
+            debt_id=attempt.debt_id if self.per_debt else None,
+            kind="attempts",
+            start=debtor.day_start(first_day),
+            end=attempt.at,
+        )
         if len(counted) < self.max:
             return None
         # The window must slide past the oldest calls until fewer than ``max`` remain in it.
@@ -132,13 +125,15 @@ class PostConversationWait(Rule):
         if attempt.consented:
             return None
         first_day = debtor.local_date(attempt.at) - timedelta(days=self.days - 1)
-        last_conversation = None
-        for event in context.history.between(debtor.day_start(first_day), attempt.at):
-            if event.conversation and _about_the_debt(event, context, per_debt=self.per_debt):
-                last_conversation = event
-        if last_conversation is None:
+        conversations = context.history.debtor_calls(
+            debt_id=attempt.debt_id if self.per_debt else None,
+            kind="conversations",
+            start=debtor.day_start(first_day),
+            end=attempt.at,
+        )
+        if not conversations:
             return None
-        conversation_day = debtor.local_date(last_conversation.at)
+        conversation_day = debtor.local_date(conversations[-1].at)
         return Block(
             not_before=debtor.day_start(conversation_day + timedelta(days=self.days)),
             detail={"conversation_on": conversation_day.isoformat()},
