@@ -13,13 +13,16 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from arrears.cases.models import Case
 from arrears.dates import add_months
 from arrears.ledger import service as products
 from arrears.ledger.models import Installment, Loan, Payment, Product, ProductRuleVersion
 from arrears.ledger.rules import ProductRules
 from arrears.org import service as tenants
-from arrears.org.models import Tenant
-from arrears.portfolio.models import Borrower
+from arrears.org.enums import Role
+from arrears.org.models import Tenant, User
+from arrears.portfolio.enums import Relation
+from arrears.portfolio.models import Borrower, ThirdParty
 
 _sequence = itertools.count(1)
 
@@ -50,6 +53,34 @@ class Factories:
         self.db_session.add(borrower)
         self.db_session.flush()
         return borrower
+
+    def case(self, borrower: Borrower | None = None, **fields: object) -> Case:
+        owner = borrower or self.borrower()
+        case = Case(tenant_id=owner.tenant_id, borrower_id=owner.id, opened_on=date(2026, 3, 1), **fields)
+        self.db_session.add(case)
+        self.db_session.flush()
+        return case
+
+    def third_party(self, borrower: Borrower, relation: Relation = Relation.SIBLING, **fields: object) -> ThirdParty:
+        contact = ThirdParty(borrower_id=borrower.id, name=f"联系人{next(_sequence)}", relation=relation, **fields)
+        self.db_session.add(contact)
+        self.db_session.flush()
+        return contact
+
+    def user(self, tenant: Tenant | None = None, role: Role = Role.COLLECTOR, **fields: object) -> User:
+        owner = tenant or self.tenant()
+        number = next(_sequence)
+        user = User(
+            tenant_id=owner.id,
+            username=f"user{number}",
+            display_name=f"催收员{number}",
+            staff_number=f"S{number:05d}",
+            role=role,
+            **fields,
+        )
+        self.db_session.add(user)
+        self.db_session.flush()
+        return user
 
     def loan(
         self,

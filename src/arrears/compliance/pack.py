@@ -35,6 +35,7 @@ class RulePack(BaseModel):
     title: str
     effective_from: date
     retention_years: int = Field(ge=1, description="contact records and audit kept at least this long")
+    complaint_sla_days: int = Field(default=15, ge=1, description="days to resolve a complaint")
     rules: tuple[AnyRule, ...]
 
     @model_validator(mode="after")
@@ -65,6 +66,7 @@ class PackOverrides(BaseModel):
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
     add: tuple[AnyRule, ...] = ()
     retention_years: int | None = Field(default=None, ge=1)
+    complaint_sla_days: int | None = Field(default=None, ge=1)
 
     def fingerprint(self) -> str:
         """A short digest that versions the tenant's effective pack."""
@@ -129,10 +131,18 @@ def tighten(pack: RulePack, overrides: PackOverrides) -> RulePack:
             where="compliance overrides",
             hint="a tenant may only keep records longer",
         )
+    sla = overrides.complaint_sla_days or pack.complaint_sla_days
+    if sla > pack.complaint_sla_days:
+        raise InvalidInput(
+            f"a complaint deadline of {sla} days is longer than the pack's {pack.complaint_sla_days}",
+            where="compliance overrides",
+            hint="a tenant may only answer complaints sooner",
+        )
     data = {
         **pack.model_dump(exclude={"rules"}),
         "version": f"{pack.version}+{overrides.fingerprint()}",
         "retention_years": retention,
+        "complaint_sla_days": sla,
     }
     return parse_pack({**data, "rules": [*rules, *overrides.add]}, where="compliance overrides")
 

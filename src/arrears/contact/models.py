@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.contact.enums import ContactChannel, Outcome, Party, PromiseStatus
@@ -25,11 +26,21 @@ class ContactAttempt(Base):
     party: Mapped[Party] = mapped_column(enum_column(Party))
     third_party_id: Mapped[int | None] = mapped_column(ForeignKey("third_parties.id"))
     contact_point_id: Mapped[int | None] = mapped_column(ForeignKey("contact_points.id"))
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), doc="the debt the contact was about")
+    number: Mapped[str | None] = mapped_column(String(40), index=True, doc="the number dialled or messaged (E.164)")
     attempted_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome))
     connected: Mapped[bool] = mapped_column(Boolean, default=False)
     conversation: Mapped[bool] = mapped_column(Boolean, default=False, doc="a conversation about the debt took place")
     right_party: Mapped[bool] = mapped_column(Boolean, default=False, doc="right-party contact (RPC)")
+    consented: Mapped[bool] = mapped_column(Boolean, default=False, doc="placed with the person's prior consent")
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False, doc="the person asked not to be contacted")
+    purpose: Mapped[str | None] = mapped_column(String(40), doc="for third parties: why they were contacted")
+    collectors: Mapped[list[str]] = mapped_column(JSON, default=list, doc="everyone present on a visit")
+    pack_version: Mapped[str] = mapped_column(String(60), doc="the rule pack version that allowed the contact")
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list, doc="obligations the guard attached")
+    note_findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, doc="linter findings on notes")
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True, doc="notes need compliance review")
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     reason_code: Mapped[str | None] = mapped_column(String(40), doc="reason for delay, e.g. job_loss")
     persona: Mapped[str | None] = mapped_column(String(40))

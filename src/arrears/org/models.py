@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db.base import Base, UtcDateTime, utcnow
@@ -20,6 +21,10 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[TenantKind] = mapped_column(enum_column(TenantKind), default=TenantKind.LENDER)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    compliance_pack: Mapped[str] = mapped_column(String(20), default="cn", doc="the rule pack the guard applies")
+    compliance_overrides: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, doc="the tenant's tightening of its pack (PackOverrides); never loosens it"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
