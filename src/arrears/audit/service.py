@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from arrears.audit.chain import GENESIS_HASH, ChainFields, check_details, entry_hash
 from arrears.audit.models import AuditRecord
@@ -94,6 +94,25 @@ def record_many(*, db_session: Session, rows: list[dict[str, Any]]) -> None:
     db_session.execute(insert(AuditRecord), _chain(db_session, [_entry_values(row) for row in rows]))
 
 
+def search(
+    *,
+    db_session: Session,
+    action: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    limit: int = 50,
+) -> list[AuditRecord]:
+    """Entries matching every filter given, newest first."""
+    stmt = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)
+    if action is not None:
+        stmt = stmt.where(AuditRecord.action == action)
+    if subject_type is not None:
+        stmt = stmt.where(AuditRecord.subject_type == subject_type)
+    if subject_id is not None:
+        stmt = stmt.where(AuditRecord.subject_id == subject_id)
+    return list(db_session.scalars(stmt))
+
+
 def _entry_values(row: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(row) - set(_CHAINED_FIELDS)
     if unknown:
@@ -155,10 +174,15 @@ def _lock_chain(db_session: Session) -> None:
 
 
 def _forget_tail(db_session: Session, *_args: Any) -> None:
-    """Once the transaction ends (or a savepoint rolls back) the cached tail may be stale."""
+    """A rolled-back savepoint takes its entries with it: the cached tail is no longer the tail."""
     db_session.info.pop(_TAIL, None)
 
 
-event.listen(Session, "after_commit", _forget_tail)
-event.listen(Session, "after_rollback", _forget_tail)
+def _forget_tail_at_end(db_session: Session, transaction: SessionTransaction) -> None:
+    """Once the transaction ends (commit, rollback or close) the lock is gone and others may append."""
+    if transaction.parent is None:
+        db_session.info.pop(_TAIL, None)
+
+
 event.listen(Session, "after_soft_rollback", _forget_tail)
+event.listen(Session, "after_transaction_end", _forget_tail_at_end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from arrears.cli import audit as audit_cli
 from arrears.cli import compliance, db, ledger, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
@@ -23,6 +24,7 @@ app.add_typer(setup.product_app, name="product")
 app.command("demo")(demo_cli.demo_command)
 app.command("summary")(demo_cli.summary_command)
 app.add_typer(import_app, name="import")
+app.add_typer(audit_cli.app, name="audit")
 
 
 def run() -> None:
