@@ -63,13 +63,19 @@ def lint(text: str, *, lang: str | None = None, context: LintContext | None = No
 
 
 def find(
-    text: str, *, lang: str | None, context: LintContext | None, model: SentenceModel, threshold: float = THRESHOLD
+    text: str,
+    *,
+    lang: str | None,
+    context: LintContext | None,
+    model: SentenceModel,
+    threshold: float = THRESHOLD,
+    pattern_set: patterns.PatternSet | None = None,
 ) -> list[Finding]:
-    """:func:`lint` with an explicit model and threshold (the evaluation trains its own)."""
+    """:func:`lint` with an explicit model, threshold and patterns (the evaluation varies them)."""
     family = _family(text, lang)
     facts = context or LintContext()
     normalised = normalise(text)
-    pattern_set = patterns.load()
+    pattern_set = pattern_set or patterns.load()
     found = [
         Finding(
             hit.rule, hit.start, hit.end, text[hit.start : hit.end], hit.message, RULES[hit.rule].severity, "pattern"
