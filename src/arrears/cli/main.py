@@ -9,6 +9,7 @@ from arrears.cli import compliance, db, ledger, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
+from arrears.cli.lint import lint_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -24,6 +25,7 @@ app.add_typer(setup.product_app, name="product")
 app.command("demo")(demo_cli.demo_command)
 app.command("summary")(demo_cli.summary_command)
 app.add_typer(import_app, name="import")
+app.command("lint")(lint_command)
 app.add_typer(audit_cli.app, name="audit")
 
 

@@ -80,7 +80,7 @@ def find(
         Finding(
             hit.rule, hit.start, hit.end, text[hit.start : hit.end], hit.message, RULES[hit.rule].severity, "pattern"
         )
-        for hit in _merge(pattern_set.hits(normalised, lang=family, context=facts))
+        for hit in _merge(normalised, pattern_set.hits(normalised, lang=family, context=facts))
     ]
     sentences = split_sentences(normalised)
     scores = model.probabilities([normalised[s.start : s.end] for s in sentences], lang=family)
@@ -122,12 +122,12 @@ def _family(text: str, lang: str | None) -> str:
         raise InvalidInput(f"unknown language '{lang}'", where="lang", hint="use zh or en") from None
 
 
-def _merge(hits: Iterable[patterns.Hit]) -> list[patterns.Hit]:
-    """One hit per rule for overlapping pattern matches, spanning all of them."""
+def _merge(text: str, hits: Iterable[patterns.Hit]) -> list[patterns.Hit]:
+    """One hit per rule for overlapping or touching pattern matches, spanning all of them."""
     merged: list[patterns.Hit] = []
     for hit in sorted(hits, key=lambda item: (item.rule, item.start, -item.end)):
         last = merged[-1] if merged else None
-        if last and last.rule == hit.rule and hit.start < last.end:
+        if last and last.rule == hit.rule and not text[last.end : hit.start].strip():
             merged[-1] = replace(last, end=max(last.end, hit.end))
         else:
             merged.append(hit)
