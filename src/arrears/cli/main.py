@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from arrears.cli import audit as audit_cli
-from arrears.cli import compliance, db, ledger, setup
+from arrears.cli import compliance, contact, db, ledger, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
@@ -19,6 +19,9 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(compliance.app, name="compliance")
+app.add_typer(contact.contact_app, name="contact")
+app.add_typer(contact.hold_app, name="hold")
+app.add_typer(contact.complaint_app, name="complaint")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(setup.tenant_app, name="tenant")
 app.add_typer(setup.product_app, name="product")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import yaml
 
 from arrears.audit import service as audit
 from arrears.cli import context
+from arrears.compliance.service import set_tenant_pack
 from arrears.delinquency.catalog import load_product, read_product_file
+from arrears.errors import InvalidInput
+from arrears.files import read_text
 from arrears.org import service as tenants
 from arrears.org.enums import TenantKind
 
@@ -35,6 +39,35 @@ def create_tenant(
             tenant_id=tenant.id,
         )
     typer.echo(f"tenant {code} ready")
+
+
+@tenant_app.command("set-pack")
+def set_pack(
+    code: Annotated[str, typer.Argument(help="tenant code")],
+    pack: Annotated[str, typer.Option("--pack", help="compliance rule pack: cn or us")],
+    overrides: Annotated[
+        Path | None, typer.Option("--overrides", help="YAML that tightens the pack (docs/compliance.md)")
+    ] = None,
+) -> None:
+    """Choose the tenant's compliance rule pack; overrides may only tighten it."""
+    data = _read_overrides(overrides) if overrides else None
+    with context.session() as db_session, db_session.begin():
+        owner = tenants.get_by_code(db_session=db_session, code=code)
+        effective = set_tenant_pack(
+            db_session=db_session, tenant=owner, pack_id=pack, overrides=data, actor=audit.cli_actor()
+        )
+    typer.echo(f"tenant {code} uses pack {effective.id} version {effective.version}")
+
+
+def _read_overrides(path: Path) -> dict[str, Any]:
+    text = read_text(path, what="a compliance overrides YAML file")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InvalidInput(f"not valid YAML: {error}".splitlines()[0], where=str(path)) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("overrides must be a mapping (rules, add, retention_years)", where=str(path))
+    return data
 
 
 @product_app.command("load")
