@@ -90,4 +90,3 @@ def purge_expired(*, db_session: Session, tenant_id: int, now: datetime) -> int:
     )
     result = db_session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
-

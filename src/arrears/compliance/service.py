@@ -183,4 +183,3 @@ def active_holds(*, db_session: Session, case_id: int, on: date) -> list[Hold]:
         (Hold.ends_on.is_(None)) | (Hold.ends_on >= on),
     )
     return list(db_session.scalars(stmt))
-
