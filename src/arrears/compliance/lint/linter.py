@@ -23,7 +23,7 @@ from arrears.errors import InvalidInput
 Source = Literal["pattern", "model"]
 
 # Sentence and clause ends; a full stop between two digits ("2.5万") is a decimal point.
-_SENTENCE_END = re.compile(r"[。!?;\n]|(?<!\d)\.|\.(?!\d)")
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]|(?<!\d)\.|\.(?!\d)")
 
 
 @dataclass(frozen=True)
