@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db.base import Base, UtcDateTime, utcnow
@@ -35,6 +35,8 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
+    stages: Mapped[list[str]] = mapped_column(JSON, default=list, doc="strategy states the team works; empty = any")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class User(Base):
@@ -50,5 +52,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    daily_case_cap: Mapped[int | None] = mapped_column(Integer, doc="most cases in the queue per day")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list, doc="e.g. zh, yue, en")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list, doc="e.g. hardship, legal, business")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
