@@ -11,6 +11,7 @@ columns show what generalises).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -113,6 +114,7 @@ class Report:
     patterns_only: Evaluation
     model_only: Evaluation
     sweep: dict[float, Evaluation]
+    model_sweep: dict[float, Evaluation]
     train_size: int
     held_out_size: int
     train_seconds: float
@@ -130,6 +132,9 @@ def run() -> Report:
         patterns_only=evaluate(held_out, predictor(SentenceModel({}))),
         model_only=evaluate(held_out, predictor(model, pattern_set=no_patterns)),
         sweep={value: evaluate(held_out, predictor(model, threshold=value)) for value in SWEEP},
+        model_sweep={
+            value: evaluate(held_out, predictor(model, threshold=value, pattern_set=no_patterns)) for value in SWEEP
+        },
         train_size=len(train_part),
         held_out_size=len(held_out),
         train_seconds=seconds,
@@ -166,15 +171,25 @@ def render(report: Report, *, on: date) -> str:
         ("model only", report.model_only),
     ):
         lines.append(_configuration_row(name, evaluation))
-    lines += ["", "Threshold sweep (patterns + model):", "", "| threshold | precision | recall | compliant flagged |"]
-    lines.append("|---:|---:|---:|---:|")
-    for value, evaluation in report.sweep.items():
-        overall = evaluation.overall
-        lines.append(
-            f"| {value} | {_figure(overall.precision)} | {_figure(overall.recall)} "
-            f"| {evaluation.compliant_flagged} of {evaluation.compliant} |"
-        )
+    lines += ["", "Threshold sweep:", "", _SWEEP_HEADER, "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [_sweep_row(value, report.sweep[value], report.model_sweep[value]) for value in SWEEP]
     return "\n".join(lines) + "\n"
+
+
+_SWEEP_HEADER = (
+    "| threshold | precision | recall | compliant flagged "
+    "| model-only precision | model-only recall | model-only true / false positives |"
+)
+
+
+def _sweep_row(value: float, combined: Evaluation, model_only: Evaluation) -> str:
+    both, alone = combined.overall, model_only.overall
+    return (
+        f"| {value} | {_figure(both.precision)} | {_figure(both.recall)} "
+        f"| {combined.compliant_flagged} of {combined.compliant} "
+        f"| {_figure(alone.precision)} | {_figure(alone.recall)} "
+        f"| {alone.true_positives} / {alone.false_positives} |"
+    )
 
 
 def _overall_row(name: str, combined: Evaluation, model_only: Evaluation) -> str:
@@ -195,7 +210,10 @@ def _configuration_row(name: str, evaluation: Evaluation) -> str:
 
 def _machine() -> str:
     python = platform.python_version()
-    return f"{platform.system()} {platform.machine()}, Python {python}, scikit-learn {sklearn.__version__}"
+    cores = os.cpu_count() or 1
+    return (
+        f"{platform.system()} {platform.machine()} ({cores} cores), Python {python}, scikit-learn {sklearn.__version__}"
+    )
 
 
 def write(path: Path, section: str) -> None:
