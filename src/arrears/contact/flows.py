@@ -18,7 +18,7 @@ from arrears.compliance.facts import PlannedContact
 from arrears.compliance.guard import Decision
 from arrears.compliance.lint import lint
 from arrears.contact import service
-from arrears.contact.models import ContactAttempt
+from arrears.contact.models import ContactAttempt, PromiseToPay
 from arrears.contact.schemas import ContactIn
 from arrears.errors import ContactBlocked, InvalidInput, NotFound
 from arrears.ledger.models import Loan
@@ -118,6 +118,7 @@ def record_contact(
         conditions=list(decision.conditions),
         note_findings=findings,
     )
+    promise = _take_promise(db_session, case, attempt, contact_in, user_id)
     audit.record(
         db_session=db_session,
         actor=actor,
@@ -134,6 +135,31 @@ def record_contact(
             "outcome": attempt.outcome.value,
             "collectors": attempt.collectors,
             "flagged_rules": sorted({str(finding["rule"]) for finding in findings}),
+            "promise_id": promise.id if promise else None,
         },
     )
     return ContactResult(decision, attempt)
+
+
+def _take_promise(
+    db_session: Session, case: Case, attempt: ContactAttempt, contact_in: ContactIn, user_id: int | None
+) -> PromiseToPay | None:
+    promise_in = contact_in.promise
+    if promise_in is None:
+        return None
+    if promise_in.due_on < contact_in.at.date():
+        raise InvalidInput(f"the promise date {promise_in.due_on} is before the contact", where="promise.due_on")
+    _check_loan(db_session, case, promise_in.loan_id)
+    promise = PromiseToPay(
+        case_id=case.id,
+        loan_id=promise_in.loan_id,
+        contact_attempt_id=attempt.id,
+        amount=promise_in.amount,
+        due_on=promise_in.due_on,
+        channel=promise_in.channel,
+        created_by_id=user_id,
+        created_at=contact_in.at,
+    )
+    db_session.add(promise)
+    db_session.flush()
+    return promise

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -9,6 +12,17 @@ from arrears.contact.enums import ContactChannel, Outcome
 
 CONNECTED_OUTCOMES = frozenset({Outcome.ANSWERED, Outcome.PROMISE, Outcome.REFUSED, Outcome.WRONG_NUMBER})
 """Call outcomes in which someone picked up (接通)."""
+
+
+class PromiseIn(BaseModel):
+    """A promise to pay taken on the contact: date, amount and how the debtor will pay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    due_on: date
+    channel: str | None = Field(default=None, max_length=40, description="e.g. app, bank_transfer")
+    loan_id: int | None = None
 
 
 class ContactIn(BaseModel):
@@ -34,6 +48,7 @@ class ContactIn(BaseModel):
     reason_code: str | None = Field(default=None, max_length=40)
     persona: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, max_length=4000)
+    promise: PromiseIn | None = None
 
     @field_validator("number")
     @classmethod
