@@ -1,0 +1,62 @@
+"""Allocation keeps cases with their collector, respects teams, skills and caps, and spreads difficulty."""
+
+from __future__ import annotations
+
+from arrears.strategy.allocation import CaseToAllocate, Collector, allocate
+
+EARLY = frozenset({"early"})
+LATE = frozenset({"late", "central"})
+
+
+def test_a_case_stays_with_its_collector_while_their_team_works_its_state() -> None:
+    result = allocate(
+        [CaseToAllocate(1, "early", 1.0, current_user_id=10)], [Collector(10, 1, EARLY), Collector(11, 1, EARLY)]
+    )
+    assert result.assigned == {1: 10} and result.kept == {1}
+
+
+def test_a_case_changes_hands_when_its_stage_moves_to_another_team() -> None:
+    collectors = [Collector(10, 1, EARLY), Collector(20, 2, LATE)]
+    result = allocate([CaseToAllocate(1, "late", 1.0, current_user_id=10)], collectors)
+    assert result.assigned == {1: 20} and not result.kept
+
+
+def test_difficulty_is_spread_evenly_not_handed_to_the_first_collector() -> None:
+    cases = [CaseToAllocate(i, "early", difficulty) for i, difficulty in enumerate([9.0, 8.0, 1.0, 1.0, 1.0], start=1)]
+    result = allocate(cases, [Collector(10, 1, EARLY), Collector(11, 1, EARLY)])
+    assert result.assigned[1] != result.assigned[2]
+    loads = sorted(difficulty for _, difficulty in result.loads.values())
+    assert loads == [10.0, 10.0]
+
+
+def test_nobody_exceeds_their_daily_cap_and_the_overflow_is_reported() -> None:
+    cases = [CaseToAllocate(i, "early", 1.0) for i in range(1, 6)]
+    result = allocate(cases, [Collector(10, 1, EARLY, cap=2), Collector(11, 1, EARLY, cap=2)])
+    assert len(result.assigned) == 4
+    assert len(result.unallocated) == 1
+    assert all(count <= 2 for count, _ in result.loads.values())
+
+
+def test_a_full_collector_loses_the_case_to_a_colleague_rather_than_breaking_the_cap() -> None:
+    cases = [CaseToAllocate(1, "early", 1.0, current_user_id=10), CaseToAllocate(2, "early", 1.0, current_user_id=10)]
+    result = allocate(cases, [Collector(10, 1, EARLY, cap=1), Collector(11, 1, EARLY)])
+    assert result.assigned == {1: 10, 2: 11}
+
+
+def test_a_case_needing_a_skill_or_language_prefers_a_collector_who_has_it() -> None:
+    collectors = [
+        Collector(10, 1, EARLY),
+        Collector(11, 1, EARLY, skills=frozenset({"hardship"}), languages=frozenset({"yue"})),
+    ]
+    hardship = allocate([CaseToAllocate(1, "early", 1.0, skill="hardship")], collectors)
+    cantonese = allocate([CaseToAllocate(2, "early", 1.0, language="yue")], collectors)
+    assert hardship.assigned == {1: 11} and cantonese.assigned == {2: 11}
+
+
+def test_a_state_no_team_works_leaves_the_case_unallocated() -> None:
+    result = allocate([CaseToAllocate(1, "legal_review", 1.0)], [Collector(10, 1, EARLY)])
+    assert result.unallocated == {1} and not result.assigned
+
+
+def test_a_team_with_no_stages_works_every_state() -> None:
+    assert allocate([CaseToAllocate(1, "central", 1.0)], [Collector(10, 1)]).assigned == {1: 10}
