@@ -1,23 +1,28 @@
-"""What the policy decides on: a case's facts at an as-of date, read from the database.
+"""What the policy decides on: each case's facts at an as-of date, read from the database in bulk.
 
-The end-of-day run builds these in bulk; :func:`load_case_facts` builds one
-case's, for ``arrears policy explain`` and for tests. Both must agree.
+:func:`read_facts` reads a whole range of case ids with a handful of grouped
+queries (the end-of-day run calls it per partition); :func:`load_case_facts`
+is the same reader on a one-case range, so an explanation can never disagree
+with the run.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from arrears.cases.enums import CaseStatus
 from arrears.cases.models import Case
 from arrears.compliance.enums import HoldType
 from arrears.compliance.models import Hold
 from arrears.contact.enums import Outcome, PromiseStatus
 from arrears.contact.models import ContactAttempt, PromiseToPay
+from arrears.db.base import Money
 from arrears.delinquency.models import BucketHistory
 from arrears.errors import NotFound
 from arrears.ledger.models import Loan, LoanPosition, Product
@@ -26,7 +31,8 @@ from arrears.strategy.models import CaseSegment
 
 BROKEN_PROMISE_WINDOW_DAYS = 30
 HABITUAL_LATE_ENTRIES = 3
-"""A borrower whose loans entered delinquency this many times in a year is a habitual late payer."""
+"""A borrower whose loans fell overdue this many times in a year is a habitual late payer."""
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,48 +59,13 @@ class CaseFacts:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def load_case_facts(*, db_session: Session, case_id: int, as_of: date) -> CaseFacts:
-    """One case's facts at the end of ``as_of`` (positions are those of the last pass)."""
-    case = db_session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}", hint="check the case id")
-    positions = db_session.execute(
-        select(LoanPosition, Product.code)
-        .join(Loan, Loan.id == LoanPosition.loan_id)
-        .join(Product, Product.id == Loan.product_id)
-        .where(Loan.borrower_id == case.borrower_id, Loan.tenant_id == case.tenant_id)
-    ).all()
-    worst = max((row[0] for row in positions), key=lambda p: p.days_past_due, default=None)
-    segment = db_session.scalars(
-        select(CaseSegment)
-        .where(CaseSegment.case_id == case_id, CaseSegment.as_of <= as_of)
-        .order_by(CaseSegment.as_of.desc())
-    ).first()
-    promises = list(db_session.scalars(select(PromiseToPay).where(PromiseToPay.case_id == case_id)))
-    since = as_of - timedelta(days=BROKEN_PROMISE_WINDOW_DAYS)
-    return CaseFacts(
-        case_id=case_id,
-        as_of=as_of,
-        days_past_due=worst.days_past_due if worst else 0,
-        bucket=worst.bucket if worst else None,
-        overdue_total=sum((row[0].overdue_total for row in positions), Decimal("0.00")),
-        balance=sum((row[0].payoff_amount for row in positions), Decimal("0.00")),
-        product_codes=frozenset(row[1] for row in positions),
-        quadrant=segment.quadrant if segment else None,
-        cost_of_default=segment.cost_of_default if segment else None,
-        propensity=segment.propensity if segment else None,
-        persona=segment.persona if segment else None,
-        reason=segment.reason if segment else None,
-        active_holds=_active_holds(db_session, case_id, as_of),
-        promise_open=any(p.status is PromiseStatus.OPEN and p.due_on >= as_of for p in promises),
-        promise_due_today=any(p.status is PromiseStatus.OPEN and p.due_on == as_of for p in promises),
-        broken_promises=sum(
-            1 for p in promises if p.status is PromiseStatus.BROKEN and (p.resolved_on or p.due_on) >= since
-        ),
-        last_outcome=_last_outcome(db_session, case_id, as_of),
-        failed_attempts=_failed_attempts_since_contact(db_session, case_id, as_of),
-        habitual_late=_entries_in_year(db_session, case, as_of) >= HABITUAL_LATE_ENTRIES,
-    )
+@dataclass(slots=True)
+class _Partial:
+    days_past_due: int = 0
+    bucket: str | None = None
+    overdue_total: Decimal = ZERO
+    balance: Decimal = ZERO
+    products: set[str] = field(default_factory=set)
 
 
 def _end_of(day: date) -> datetime:
@@ -102,55 +73,174 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
-def _active_holds(db_session: Session, case_id: int, as_of: date) -> frozenset[HoldType]:
-    holds = db_session.scalars(
-        select(Hold.type).where(
-            Hold.case_id == case_id,
-            Hold.lifted_at.is_(None),
-            Hold.starts_on <= as_of,
-            (Hold.ends_on.is_(None)) | (Hold.ends_on >= as_of),
-        )
+def _in(column: InstrumentedAttribute[int], case_ids: range) -> ColumnElement[bool]:
+    return and_(column >= case_ids.start, column < case_ids.stop)
+
+
+def read_facts(*, db_session: Session, tenant_id: int, as_of: date, case_ids: range) -> list[CaseFacts]:
+    """The facts of the tenant's open cases with ids in ``case_ids``, ordered by case id."""
+    cases = dict(
+        db_session.execute(
+            select(Case.id, Case.borrower_id)
+            .where(Case.tenant_id == tenant_id, Case.status == CaseStatus.OPEN)
+            .where(_in(Case.id, case_ids))
+        ).all()
     )
-    return frozenset(holds)
-
-
-def _last_outcome(db_session: Session, case_id: int, as_of: date) -> Outcome | None:
-    return db_session.scalars(
-        select(ContactAttempt.outcome)
-        .where(ContactAttempt.case_id == case_id, ContactAttempt.attempted_at < _end_of(as_of))
-        .order_by(ContactAttempt.attempted_at.desc())
-        .limit(1)
-    ).first()
-
-
-def _failed_attempts_since_contact(db_session: Session, case_id: int, as_of: date) -> int:
-    """Attempts to the debtor since the last one that reached them (connected), up to ``as_of``."""
-    outcomes = db_session.execute(
-        select(ContactAttempt.connected)
-        .where(ContactAttempt.case_id == case_id, ContactAttempt.third_party_id.is_(None))
-        .where(ContactAttempt.attempted_at < _end_of(as_of))
-        .order_by(ContactAttempt.attempted_at.desc())
-    ).scalars()
-    failed = 0
-    for connected in outcomes:
-        if connected:
-            break
-        failed += 1
-    return failed
-
-
-def _entries_in_year(db_session: Session, case: Case, as_of: date) -> int:
-    return (
-        db_session.scalar(
-            select(func.count())
-            .select_from(BucketHistory)
-            .join(Loan, Loan.id == BucketHistory.loan_id)
-            .where(
-                Loan.borrower_id == case.borrower_id,
-                BucketHistory.dpd_at_entry <= 1,
-                BucketHistory.entered_on > as_of - timedelta(days=365),
-                BucketHistory.entered_on <= as_of,
+    if not cases:
+        return []
+    positions = _positions(db_session, tenant_id, case_ids)
+    segments = _segments(db_session, case_ids, as_of)
+    holds = _holds(db_session, case_ids, as_of)
+    promises = _promises(db_session, case_ids, as_of)
+    outcomes = _contact_outcomes(db_session, case_ids, as_of)
+    late = _late_entries(db_session, tenant_id, case_ids, as_of)
+    facts = []
+    for case_id in sorted(cases):
+        position = positions.get(case_id, _Partial())
+        segment = segments.get(case_id)
+        open_, due_today, broken = promises.get(case_id, (False, False, 0))
+        last_outcome, failed = outcomes.get(case_id, (None, 0))
+        facts.append(
+            CaseFacts(
+                case_id=case_id,
+                as_of=as_of,
+                days_past_due=position.days_past_due,
+                bucket=position.bucket,
+                overdue_total=position.overdue_total,
+                balance=position.balance,
+                product_codes=frozenset(position.products),
+                quadrant=segment.quadrant if segment else None,
+                cost_of_default=segment.cost_of_default if segment else None,
+                propensity=segment.propensity if segment else None,
+                persona=segment.persona if segment else None,
+                reason=segment.reason if segment else None,
+                active_holds=frozenset(holds.get(case_id, ())),
+                promise_open=open_,
+                promise_due_today=due_today,
+                broken_promises=broken,
+                last_outcome=last_outcome,
+                failed_attempts=failed,
+                habitual_late=late.get(case_id, 0) >= HABITUAL_LATE_ENTRIES,
             )
         )
-        or 0
+    return facts
+
+
+def load_case_facts(*, db_session: Session, case_id: int, as_of: date) -> CaseFacts:
+    """One case's facts at the end of ``as_of`` (positions are those of the last pass)."""
+    case = db_session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}", hint="check the case id")
+    found = read_facts(
+        db_session=db_session, tenant_id=case.tenant_id, as_of=as_of, case_ids=range(case_id, case_id + 1)
     )
+    if not found:
+        return CaseFacts(case_id=case_id, as_of=as_of, days_past_due=0, bucket=None, overdue_total=ZERO, balance=ZERO)
+    return found[0]
+
+
+def _positions(db_session: Session, tenant_id: int, case_ids: range) -> dict[int, _Partial]:
+    overdue = LoanPosition.overdue_principal + LoanPosition.overdue_interest + LoanPosition.overdue_charges
+    stmt = (
+        select(
+            Case.id,
+            LoanPosition.days_past_due,
+            LoanPosition.bucket,
+            type_coerce(overdue, Money()),
+            LoanPosition.payoff_amount,
+            Product.code,
+        )
+        .join(Loan, (Loan.borrower_id == Case.borrower_id) & (Loan.tenant_id == Case.tenant_id))
+        .join(LoanPosition, LoanPosition.loan_id == Loan.id)
+        .join(Product, Product.id == Loan.product_id)
+        .where(Case.tenant_id == tenant_id)
+    )
+    found: dict[int, _Partial] = defaultdict(_Partial)
+    for case_id, dpd, bucket, overdue_total, payoff, product in db_session.execute(stmt.where(_in(Case.id, case_ids))):
+        partial = found[case_id]
+        if dpd > partial.days_past_due:
+            partial.days_past_due, partial.bucket = dpd, bucket
+        partial.overdue_total += overdue_total
+        partial.balance += payoff
+        partial.products.add(product)
+    return found
+
+
+def _segments(db_session: Session, case_ids: range, as_of: date) -> dict[int, CaseSegment]:
+    latest = (
+        select(CaseSegment.case_id, func.max(CaseSegment.as_of).label("day"))
+        .where(_in(CaseSegment.case_id, case_ids))
+        .where(CaseSegment.as_of <= as_of)
+        .group_by(CaseSegment.case_id)
+        .subquery()
+    )
+    stmt = select(CaseSegment).join(
+        latest, (latest.c.case_id == CaseSegment.case_id) & (latest.c.day == CaseSegment.as_of)
+    )
+    return {segment.case_id: segment for segment in db_session.scalars(stmt)}
+
+
+def _holds(db_session: Session, case_ids: range, as_of: date) -> dict[int, set[HoldType]]:
+    stmt = select(Hold.case_id, Hold.type).where(
+        Hold.lifted_at.is_(None),
+        Hold.starts_on <= as_of,
+        (Hold.ends_on.is_(None)) | (Hold.ends_on >= as_of),
+    )
+    found: dict[int, set[HoldType]] = defaultdict(set)
+    for case_id, hold_type in db_session.execute(stmt.where(_in(Hold.case_id, case_ids))):
+        found[case_id].add(hold_type)
+    return found
+
+
+def _promises(db_session: Session, case_ids: range, as_of: date) -> dict[int, tuple[bool, bool, int]]:
+    since = as_of - timedelta(days=BROKEN_PROMISE_WINDOW_DAYS)
+    stmt = select(PromiseToPay.case_id, PromiseToPay.status, PromiseToPay.due_on, PromiseToPay.resolved_on)
+    found: dict[int, tuple[bool, bool, int]] = {}
+    for case_id, status, due_on, resolved_on in db_session.execute(stmt.where(_in(PromiseToPay.case_id, case_ids))):
+        open_, due_today, broken = found.get(case_id, (False, False, 0))
+        if status is PromiseStatus.OPEN and due_on >= as_of:
+            open_ = True
+            due_today = due_today or due_on == as_of
+        if status is PromiseStatus.BROKEN and since <= (resolved_on or due_on) <= as_of:
+            broken += 1
+        found[case_id] = (open_, due_today, broken)
+    return found
+
+
+def _contact_outcomes(db_session: Session, case_ids: range, as_of: date) -> dict[int, tuple[Outcome | None, int]]:
+    """The last outcome, and the attempts to the debtor since the last one that reached them."""
+    stmt = (
+        select(ContactAttempt.case_id, ContactAttempt.outcome, ContactAttempt.connected, ContactAttempt.third_party_id)
+        .where(ContactAttempt.attempted_at < _end_of(as_of))
+        .order_by(ContactAttempt.case_id, ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
+    )
+    found: dict[int, tuple[Outcome | None, int]] = {}
+    reached: set[int] = set()
+    for case_id, outcome, connected, third_party_id in db_session.execute(
+        stmt.where(_in(ContactAttempt.case_id, case_ids))
+    ):
+        last, failed = found.get(case_id, (outcome, 0))
+        if third_party_id is None and case_id not in reached:
+            if connected:
+                reached.add(case_id)
+            else:
+                failed += 1
+        found[case_id] = (last, failed)
+    return found
+
+
+def _late_entries(db_session: Session, tenant_id: int, case_ids: range, as_of: date) -> dict[int, int]:
+    """How often in the last year each case's borrower fell overdue (entries into delinquency)."""
+    stmt = (
+        select(Case.id, func.count())
+        .join(Loan, (Loan.borrower_id == Case.borrower_id) & (Loan.tenant_id == Case.tenant_id))
+        .join(BucketHistory, BucketHistory.loan_id == Loan.id)
+        .where(
+            Case.tenant_id == tenant_id,
+            BucketHistory.dpd_at_entry <= 1,
+            BucketHistory.entered_on > as_of - timedelta(days=365),
+            BucketHistory.entered_on <= as_of,
+        )
+        .group_by(Case.id)
+    )
+    return {row[0]: int(row[1]) for row in db_session.execute(stmt.where(_in(Case.id, case_ids)))}
