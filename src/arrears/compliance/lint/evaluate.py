@@ -11,6 +11,7 @@ columns show what generalises).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 import sys
@@ -123,6 +124,7 @@ class Report:
 def run() -> Report:
     """Train on the training part, evaluate every configuration on the held-out part."""
     train_part, held_out = split(load())
+    _import_scikit_learn()
     started = time.perf_counter()
     model = train(train_part)
     seconds = time.perf_counter() - started
@@ -141,6 +143,12 @@ def run() -> Report:
     )
 
 
+def _import_scikit_learn() -> None:
+    """Import what training uses first, so the training time reported is training alone."""
+    for module in ("feature_extraction.text", "linear_model", "multiclass", "pipeline", "preprocessing"):
+        importlib.import_module(f"sklearn.{module}")
+
+
 def _figure(value: float) -> str:
     return f"{value:.2f}"
 
@@ -151,7 +159,8 @@ def render(report: Report, *, on: date) -> str:
         f"Evaluated on {on.isoformat()} on {_machine()}.",
         "",
         f"Corpus: {report.train_size + report.held_out_size} entries; trained on {report.train_size}, "
-        f"held out {report.held_out_size} (every 5th entry). Training took {report.train_seconds:.2f} s. "
+        f"held out {report.held_out_size} (every 5th entry). Training took {report.train_seconds:.2f} s "
+        "(scikit-learn already imported). "
         f"Model threshold {THRESHOLD}.",
         "",
         "| rule | held-out examples | precision | recall | model-only precision | model-only recall |",

@@ -75,22 +75,17 @@ def find(
     family = _family(text, lang)
     facts = context or LintContext()
     normalised = normalise(text)
-    pattern_set = pattern_set or patterns.load()
-    found = [
-        Finding(
-            hit.rule, hit.start, hit.end, text[hit.start : hit.end], hit.message, RULES[hit.rule].severity, "pattern"
-        )
-        for hit in _merge(normalised, pattern_set.hits(normalised, lang=family, context=facts))
-    ]
+    chosen = patterns.load() if pattern_set is None else pattern_set
+    hits = _merge(normalised, chosen.hits(normalised, lang=family, context=facts))
+    found = [_pattern_finding(text, hit) for hit in hits]
     sentences = split_sentences(normalised)
     scores = model.probabilities([normalised[s.start : s.end] for s in sentences], lang=family)
     for sentence, probabilities in zip(sentences, scores, strict=True):
-        for rule, probability in probabilities.items():
-            if probability < threshold or _covered(found, rule, sentence):
-                continue
-            if pattern_set.exempt(rule, normalised[sentence.start : sentence.end], lang=family, context=facts):
-                continue
-            found.append(_model_finding(text, rule, sentence))
+        flagged = [rule for rule, probability in probabilities.items() if probability >= threshold]
+        for rule in flagged:
+            excused = chosen.exempt(rule, normalised[sentence.start : sentence.end], lang=family, context=facts)
+            if not excused and not _covered(found, rule, sentence):
+                found.append(_model_finding(text, rule, sentence))
     return sorted(found, key=lambda finding: (finding.start, finding.end, finding.rule))
 
 
@@ -136,6 +131,11 @@ def _merge(text: str, hits: Iterable[patterns.Hit]) -> list[patterns.Hit]:
 
 def _covered(findings: Sequence[Finding], rule: str, sentence: Sentence) -> bool:
     return any(f.rule == rule and f.start < sentence.end and sentence.start < f.end for f in findings)
+
+
+def _pattern_finding(text: str, hit: patterns.Hit) -> Finding:
+    excerpt = text[hit.start : hit.end]
+    return Finding(hit.rule, hit.start, hit.end, excerpt, hit.message, RULES[hit.rule].severity, "pattern")
 
 
 def _model_finding(text: str, rule: str, sentence: Sentence) -> Finding:
