@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from arrears.cli import audit as audit_cli
-from arrears.cli import compliance, contact, db, ledger, setup
+from arrears.cli import compliance, contact, db, ledger, policy, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
@@ -30,6 +30,7 @@ app.command("summary")(demo_cli.summary_command)
 app.add_typer(import_app, name="import")
 app.command("lint")(lint_command)
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(policy.app, name="policy")
 
 
 def run() -> None:

@@ -1,0 +1,1 @@
+"""Bundled strategy policies (package data): the sample champion and its challenger."""
