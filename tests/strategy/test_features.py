@@ -125,7 +125,7 @@ def test_features_count_behaviour_up_to_the_as_of_date(db_session: Session, fact
     _attempt(db_session, case, _at(date(2026, 3, 16)), connected=True)  # the day after
     db_session.flush()
 
-    row = read_features(db_session, tenant.id, AS_OF).row(0, named=True)
+    row = read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF).row(0, named=True)
 
     assert row["case_id"] == case.id
     assert row["monthly_income"] == 6000.0
@@ -149,7 +149,7 @@ def test_reason_and_persona_are_the_latest_tagged_ones(db_session: Session, fact
     _attempt(db_session, case, _at(AS_OF + timedelta(days=1)), reason_code="dispute", persona="hostile")
     db_session.flush()
 
-    row = read_features(db_session, tenant.id, AS_OF).row(0, named=True)
+    row = read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF).row(0, named=True)
 
     assert (row["reason"], row["persona"]) == ("job_loss", "victim")
 
@@ -165,20 +165,22 @@ def test_only_cases_open_at_the_date_and_in_the_range_are_read(db_session: Sessi
     _case_with_loan(factories, factories.tenant())
     db_session.flush()
 
-    everything = read_features(db_session, tenant.id, AS_OF)
-    partition = read_features(db_session, tenant.id, AS_OF, case_ids=range(second.id, second.id + 1))
+    everything = read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF)
+    partition = read_features(
+        db_session=db_session, tenant_id=tenant.id, as_of=AS_OF, case_ids=range(second.id, second.id + 1)
+    )
 
     assert everything["case_id"].to_list() == [first.id, second.id]
     assert partition["case_id"].to_list() == [second.id]
     with pytest.raises(InvalidInput):
-        read_features(db_session, tenant.id, AS_OF, case_ids=range(0, 10, 2))
+        read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF, case_ids=range(0, 10, 2))
 
 
 def test_a_case_without_any_history_reads_as_zeros_and_unknowns(db_session: Session, factories: Factories) -> None:
     tenant = factories.tenant()
     case = factories.case(factories.borrower(tenant))
 
-    row = read_features(db_session, tenant.id, AS_OF).row(0, named=True)
+    row = read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF).row(0, named=True)
 
     assert row["case_id"] == case.id
     assert row["monthly_income"] is None
@@ -195,11 +197,11 @@ def test_writing_segments_twice_for_a_day_keeps_one_row_per_case(db_session: Ses
     tenant = factories.tenant()
     cases = [_case_with_loan(factories, tenant, monthly_income=Decimal("9000.00"))[0] for _ in range(3)]
     db_session.flush()
-    features = read_features(db_session, tenant.id, AS_OF)
+    features = read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF)
 
-    write_segments(db_session, _segments_frame(features, 0.25), AS_OF)
-    written = write_segments(db_session, _segments_frame(features, 0.123456), AS_OF)
-    write_segments(db_session, _segments_frame(features, 0.5), AS_OF + timedelta(days=1))
+    write_segments(db_session=db_session, frame=_segments_frame(features, 0.25), as_of=AS_OF)
+    written = write_segments(db_session=db_session, frame=_segments_frame(features, 0.123456), as_of=AS_OF)
+    write_segments(db_session=db_session, frame=_segments_frame(features, 0.5), as_of=AS_OF + timedelta(days=1))
 
     ids = [case.id for case in cases]
     stored = db_session.scalars(
@@ -217,10 +219,10 @@ def test_writing_segments_twice_for_a_day_keeps_one_row_per_case(db_session: Ses
 def test_writing_a_frame_without_propensity_is_refused(db_session: Session, factories: Factories) -> None:
     tenant = factories.tenant()
     factories.case(factories.borrower(tenant))
-    features = read_features(db_session, tenant.id, AS_OF)
+    features = read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF)
 
     with pytest.raises(InvalidInput, match="propensity"):
-        write_segments(db_session, segment(features, as_of=AS_OF), AS_OF)
+        write_segments(db_session=db_session, frame=segment(features, as_of=AS_OF), as_of=AS_OF)
 
 
 def test_entry_history_reads_entries_payments_promises_and_attempts(db_session: Session, factories: Factories) -> None:
@@ -236,7 +238,7 @@ def test_entry_history_reads_entries_payments_promises_and_attempts(db_session: 
     _attempt(db_session, case, _at(date(2026, 2, 3)), connected=True)
     db_session.flush()
 
-    history = read_entry_history(db_session, tenant.id, AS_OF)
+    history = read_entry_history(db_session=db_session, tenant_id=tenant.id, through=AS_OF)
 
     assert history.entries.select("loan_id", "case_id", "entered_on", "income_cents").rows() == [
         (loan.id, case.id, date(2026, 2, 2), 500_000)

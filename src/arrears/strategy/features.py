@@ -249,7 +249,7 @@ def _latest_tag(cases: list[ColumnElement[bool]], as_of: date, column: Any) -> S
     )
 
 
-def write_segments(db_session: Session, frame: pl.DataFrame, as_of: date) -> int:
+def write_segments(*, db_session: Session, frame: pl.DataFrame, as_of: date) -> int:
     """Replace the segments of ``frame``'s cases for ``as_of``: delete, then one bulk insert (idempotent per day).
 
     ``frame`` holds :data:`SEGMENT_ROW_COLUMNS`; ``propensity`` is a probability
@@ -320,7 +320,7 @@ ATTEMPT_SCHEMA: dict[str, type[pl.DataType]] = {
 }
 
 
-def read_entry_history(db_session: Session, tenant_id: int, through: date) -> EntryHistory:
+def read_entry_history(*, db_session: Session, tenant_id: int, through: date) -> EntryHistory:
     """Every bucket entry of the tenant's loans up to ``through``, with payments, promises and attempts.
 
     Four bulk reads; the leakage-free features at each entry are computed by

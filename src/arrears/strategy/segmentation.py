@@ -132,13 +132,23 @@ def segment(features: pl.DataFrame, *, as_of: date, config: SegmentationConfig =
 
 def with_scores(features: pl.DataFrame, *, as_of: date, config: SegmentationConfig = DEFAULT_CONFIG) -> pl.DataFrame:
     """``features`` with ability, willingness, quadrant and cost of default added (the propensity rules use them)."""
-    frame = _with_optional_columns(features)
+    frame = with_optional_columns(features)
     scored = frame.with_columns(
-        ability_score=_points(ability_factors(config), ABILITY_WEIGHTS),
-        willingness_score=_points(willingness_factors(), WILLINGNESS_WEIGHTS),
+        ability_score=ability_score(config),
+        willingness_score=willingness_score(),
         cost_of_default=_points(cost_of_default_factors(as_of), COST_OF_DEFAULT_WEIGHTS),
     )
     return scored.with_columns(quadrant=quadrant_expr(pl.col("ability_score"), pl.col("willingness_score")))
+
+
+def ability_score(config: SegmentationConfig = DEFAULT_CONFIG) -> pl.Expr:
+    """Ability to pay (还款能力), 0-100."""
+    return _points(ability_factors(config), ABILITY_WEIGHTS)
+
+
+def willingness_score() -> pl.Expr:
+    """Willingness to pay (还款意愿), 0-100."""
+    return _points(willingness_factors(), WILLINGNESS_WEIGHTS)
 
 
 def ability_factors(config: SegmentationConfig = DEFAULT_CONFIG) -> dict[str, pl.Expr]:
@@ -229,7 +239,7 @@ def _known(factor: pl.Expr) -> pl.Expr:
     return factor.fill_null(NEUTRAL)
 
 
-def _with_optional_columns(features: pl.DataFrame) -> pl.DataFrame:
+def with_optional_columns(features: pl.DataFrame) -> pl.DataFrame:
     """Add the optional columns a frame lacks as nulls: absent data counts as neutral."""
     optional: dict[str, type[pl.DataType]] = {**BUSINESS_COLUMNS, "reason": pl.String, "persona": pl.String}
     missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in optional.items() if name not in features]
