@@ -69,8 +69,13 @@ def store_policy(*, db_session: Session, tenant_id: int, policy: Policy, actor: 
     if latest is not None and latest.checksum == checksum and latest.version == policy.version:
         return latest
     if latest is not None and policy.version <= latest.version:
+        problem = (
+            "is already loaded with other content"
+            if policy.version == latest.version
+            else f"is older than the stored version {latest.version}"
+        )
         raise Conflict(
-            f"policy {policy.code} version {policy.version} differs from the stored version {latest.version}",
+            f"policy {policy.code} version {policy.version} {problem}",
             hint=f"set version: {latest.version + 1} in the file to load the change",
         )
     if (
