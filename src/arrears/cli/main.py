@@ -7,6 +7,7 @@ import typer
 from arrears.cli import audit as audit_cli
 from arrears.cli import compliance, contact, db, ledger, policy, setup
 from arrears.cli import demo as demo_cli
+from arrears.cli import model as model_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
 from arrears.cli.lint import lint_command
@@ -31,6 +32,7 @@ app.add_typer(import_app, name="import")
 app.command("lint")(lint_command)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(policy.app, name="policy")
+app.add_typer(model_cli.app, name="model")
 
 
 def run() -> None:
