@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,13 +16,18 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from arrears.cases.models import Case
+from arrears.cli.main import app as main_app
+from arrears.db.migrate import upgrade
+from arrears.db.session import create_db_engine, make_session_factory
 from arrears.delinquency.models import BucketHistory
-from arrears.errors import InvalidInput, NotFound
+from arrears.errors import InvalidInput, NotFound, exit_code_for
 from arrears.ledger.models import Loan, Payment
 from arrears.org.models import Tenant
 from arrears.portfolio.models import Borrower
+from arrears.settings import get_settings
 from arrears.strategy.features import ATTEMPT_SCHEMA, ENTRY_SCHEMA, PAYMENT_SCHEMA, PROMISE_SCHEMA, EntryHistory
 from arrears.strategy.propensity import (
     RULES_SOURCE,
@@ -39,6 +47,8 @@ from tests.factories import Factories
 START = date(2025, 1, 1)
 SPAN_DAYS = 400
 AS_OF = START + timedelta(days=SPAN_DAYS + 30)
+
+runner = CliRunner()
 
 
 def _synthetic(entries: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -362,3 +372,53 @@ def test_training_stores_a_version_that_beats_the_rules_and_activates_it(
     assert second.parameters["features"][0] == "days_past_due"
     assert (evaluation.version, evaluation.active) == (2, True)
     assert evaluation.metrics["auc_model"] == pytest.approx(second.metrics["auc_model"])
+
+
+@pytest.fixture
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+    """A migrated SQLite file the CLI is pointed at, and a session on it for the arrangement."""
+    url = f"sqlite:///{tmp_path}/arrears.sqlite3"
+    upgrade(url)
+    monkeypatch.setenv("ARREARS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    engine = create_db_engine(url)
+    with make_session_factory(engine)() as db_session:
+        yield db_session
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def test_the_commands_say_in_one_line_how_much_history_is_missing(cli_database: Session) -> None:
+    with cli_database.begin():
+        Factories(cli_database).tenant("acme")
+
+    trained = runner.invoke(main_app, ["model", "train", "--tenant", "acme", "--as-of", "2026-03-01"])
+    evaluated = runner.invoke(main_app, ["model", "evaluate", "--tenant", "acme", "--as-of", "2026-03-01"])
+
+    assert isinstance(trained.exception, InvalidInput)
+    assert exit_code_for(trained.exception) == 2
+    assert "0 labelled bucket entries" in trained.exception.one_line()
+    assert "at least 500 entries and 50 paid" in trained.exception.one_line()
+    assert isinstance(evaluated.exception, NotFound)
+    assert "arrears model train" in evaluated.exception.one_line()
+
+
+def test_train_and_evaluate_print_auc_brier_and_calibration(cli_database: Session) -> None:
+    with cli_database.begin():
+        factories = Factories(cli_database)
+        _store_history(cli_database, factories, factories.tenant("acme"), 700)
+
+    trained = runner.invoke(main_app, ["model", "train", "--tenant", "acme", "--as-of", AS_OF.isoformat()])
+    evaluated = runner.invoke(
+        main_app, ["model", "evaluate", "--tenant", "acme", "--as-of", AS_OF.isoformat(), "--json"]
+    )
+
+    assert trained.exit_code == 0, trained.output
+    assert "propensity model v1" in trained.output
+    assert "AUC" in trained.output
+    assert "Brier" in trained.output
+    assert "mean predicted" in trained.output
+    report = json.loads(evaluated.output)
+    assert report["version"] == 1
+    assert report["auc"]["model"] > report["auc"]["rules"]
+    assert len(report["calibration"]) == 10

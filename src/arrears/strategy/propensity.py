@@ -23,9 +23,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -293,6 +290,10 @@ def fit(frame: pl.DataFrame, *, horizon_days: int = HORIZON_DAYS, cut: date | No
 
 
 def _fit_parameters(train: pl.DataFrame) -> dict[str, Any]:
+    # scikit-learn takes seconds to import: only training and evaluation load it, never the CLI's start or scoring
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     x = model_inputs(train).to_numpy()
     y = train["label"].to_numpy()
     means = x.mean(axis=0)
@@ -321,6 +322,8 @@ def _fit_parameters(train: pl.DataFrame) -> dict[str, Any]:
 
 def measure(holdout: pl.DataFrame, parameters: dict[str, Any]) -> dict[str, Any]:
     """AUC and Brier score of the model and of the rules on the same entries, and the model's calibration table."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
     labels = holdout["label"].cast(pl.Int64).to_numpy()
     model = score(holdout, parameters).to_numpy()
     rules = rules_propensity(holdout).to_numpy()
