@@ -118,24 +118,23 @@ def case_history(*, db_session: Session, case: Case) -> ContactHistory:
         .outerjoin(ThirdParty, ThirdParty.id == ContactAttempt.third_party_id)
         .where(ContactAttempt.case_id == case.id)
     )
-    events = []
-    for attempt, third_party in rows:
-        party, party_id = party_key(borrower_id=case.borrower_id, third_party=third_party)
-        events.append(
-            ContactEvent(
-                at=attempt.attempted_at,
-                channel=attempt.channel,
-                party=party,
-                party_id=party_id,
-                number=attempt.number,
-                debt_id=str(attempt.loan_id) if attempt.loan_id is not None else None,
-                result=_result(attempt),
-                conversation=attempt.conversation,
-                consented=attempt.consented,
-                stop_requested=attempt.stop_requested,
-            )
-        )
-    return ContactHistory.of(events)
+    return ContactHistory.of(_event(attempt, third_party, case.borrower_id) for attempt, third_party in rows)
+
+
+def _event(attempt: ContactAttempt, third_party: ThirdParty | None, borrower_id: int) -> ContactEvent:
+    party, party_id = party_key(borrower_id=borrower_id, third_party=third_party)
+    return ContactEvent(
+        at=attempt.attempted_at,
+        channel=attempt.channel,
+        party=party,
+        party_id=party_id,
+        number=attempt.number,
+        debt_id=str(attempt.loan_id) if attempt.loan_id is not None else None,
+        result=_result(attempt),
+        conversation=attempt.conversation,
+        consented=attempt.consented,
+        stop_requested=attempt.stop_requested,
+    )
 
 
 def check_contact(
@@ -183,3 +182,53 @@ def active_holds(*, db_session: Session, case_id: int, on: date) -> list[Hold]:
         (Hold.ends_on.is_(None)) | (Hold.ends_on >= on),
     )
     return list(db_session.scalars(stmt))
+
+
+GUARD_LOOKBACK_DAYS = 8
+"""Enough history for every debtor-facing frequency rule (per day, 7 in 7, 7 days after a conversation)."""
+
+
+def debtor_guard_facts(
+    *, db_session: Session, case_ids: range, until: datetime
+) -> dict[int, tuple[Debtor, ContactHistory, str]]:
+    """For every case in ``case_ids``: the debtor, their recent history and their party id, read in bulk.
+
+    Used by the end-of-day run to plan tomorrow's debtor contacts without one
+    query per case. Only the last :data:`GUARD_LOOKBACK_DAYS` days of contacts
+    are read, which is all the debtor-facing rules look at; third-party
+    contacts are always checked with the full history at contact time.
+    """
+    in_range = (Case.id >= case_ids.start) & (Case.id < case_ids.stop)
+    cases = db_session.execute(
+        select(Case.id, Case.borrower_id, Borrower.timezone)
+        .join(Borrower, Borrower.id == Case.borrower_id)
+        .where(in_range)
+    ).all()
+    holds: dict[int, list[Hold]] = {}
+    for hold in db_session.scalars(select(Hold).where(Hold.case_id >= case_ids.start, Hold.case_id < case_ids.stop)):
+        holds.setdefault(hold.case_id, []).append(hold)
+    since = until - timedelta(days=GUARD_LOOKBACK_DAYS)
+    events: dict[int, list[ContactEvent]] = {}
+    rows = db_session.execute(
+        select(ContactAttempt, ThirdParty)
+        .outerjoin(ThirdParty, ThirdParty.id == ContactAttempt.third_party_id)
+        .where(ContactAttempt.case_id >= case_ids.start, ContactAttempt.case_id < case_ids.stop)
+        .where(ContactAttempt.attempted_at >= since, ContactAttempt.attempted_at < until)
+    )
+    borrower_of = {case_id: borrower_id for case_id, borrower_id, _ in cases}
+    for attempt, third_party in rows:
+        events.setdefault(attempt.case_id, []).append(_event(attempt, third_party, borrower_of[attempt.case_id]))
+    found = {}
+    for case_id, borrower_id, timezone in cases:
+        zone = _zone(timezone)
+        debtor = Debtor(timezones=(zone,), holds=tuple(hold_fact(h, zone) for h in holds.get(case_id, ())))
+        history = ContactHistory.of(events.get(case_id, ()))
+        found[case_id] = (debtor, history, f"borrower:{borrower_id}")
+    return found
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"unknown time zone '{name}' on a borrower", hint="fix it with an IANA name") from None

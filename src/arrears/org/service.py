@@ -10,6 +10,13 @@ from arrears.org.enums import TenantKind
 from arrears.org.models import Tenant
 
 
+def get(*, db_session: Session, tenant_id: int) -> Tenant:
+    tenant = db_session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(f"no tenant {tenant_id}")
+    return tenant
+
+
 def get_by_code(*, db_session: Session, code: str) -> Tenant:
     tenant = db_session.scalar(select(Tenant).where(Tenant.code == code))
     if tenant is None:

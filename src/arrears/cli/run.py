@@ -1,0 +1,80 @@
+"""``arrears run``: the end-of-day run, with a progress line per stage and the day's report."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from arrears.audit.service import cli_actor
+from arrears.cli import context
+from arrears.cli.options import parse_date
+from arrears.cli.progress import progress_bar
+from arrears.strategy.models import Run
+from arrears.strategy.run import run_day
+from arrears.strategy.stages import STAGES
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+class _StageProgress:
+    """One bar per stage, advanced as its partitions finish, with the counts of the last one."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def step_done(self, stage: str, partition: int, partitions: int, counts: dict[str, Any]) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=partitions)
+        summary = ", ".join(f"{key} {value}" for key, value in counts.items() if isinstance(value, int | bool))
+        self.bar.update(self.tasks[stage], advance=1, description=f"{stage}: {summary}"[:80])
+
+
+def run_command(
+    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD: the day that just ended")],
+    tenant: Annotated[str, typer.Option("--tenant", envvar="ARREARS_TENANT")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
+) -> None:
+    """Accrue and age, judge promises, segment, apply the policy, allocate and queue; resumable and idempotent."""
+    day = parse_date(as_of, option="--as-of")
+    with context.session_factory() as factory:
+        with progress_bar() as bar:
+            run_id = run_day(
+                factory=factory,
+                tenant_code=tenant,
+                as_of=day,
+                actor=cli_actor(),
+                stages=STAGES,
+                progress=_StageProgress(bar),
+            )
+        with factory() as db_session:
+            report = db_session.get_one(Run, run_id).report
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    states = Table(title="cases by strategy state")
+    states.add_column("state")
+    states.add_column("cases", justify="right")
+    for state, count in sorted(report.get("states", {}).items(), key=lambda item: -item[1]):
+        states.add_row(state, f"{count:,}")
+    console.print(states)
+    actions = Table(title="actions created")
+    actions.add_column("treatment")
+    actions.add_column("count", justify="right")
+    for treatment, count in sorted(report.get("actions", {}).items()):
+        actions.add_row(treatment, f"{count:,}")
+    console.print(actions)
+    blocks = report.get("guard_blocks", {})
+    if blocks:
+        console.print("blocked by the compliance guard: " + ", ".join(f"{rule} {n}" for rule, n in blocks.items()))
+    for bucket, moves in sorted(report.get("roll", {}).items()):
+        console.print(f"left {bucket} today: " + ", ".join(f"to {target} {n}" for target, n in moves.items()))

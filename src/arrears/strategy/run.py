@@ -1,0 +1,174 @@
+"""The end-of-day run (日终批处理): every step of a day, resumable, partitioned, idempotent.
+
+A run belongs to one tenant and one as-of date. It is a fixed list of stages;
+partitioned stages run once per range of case ids, the others once. Each
+(stage, partition) is one *step*, done in its own transaction that also marks
+the step done, so a run killed at any point loses at most the step in flight,
+and starting it again skips what is done and redoes the rest. Every step's
+writes are keyed by the as-of date (replace-for-the-day or natural keys), so
+redoing a step leaves the same rows as doing it once.
+
+The steps are the unit a task queue distributes across workers
+(:func:`execute_step`); the in-process executor runs them in order, which is
+what the embedded SQLite mode does. Stages are barriers: allocation needs
+every partition's policy decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from arrears.audit import service as audit
+from arrears.cases.models import Case
+from arrears.db.base import utcnow
+from arrears.errors import Conflict
+from arrears.org import service as tenants
+from arrears.strategy.enums import RunStatus
+from arrears.strategy.models import Run, RunStep
+
+PARTITION_SIZE = 50_000
+"""Cases per partition: large enough for set-based work, small enough for one worker's memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    run_id: int
+    tenant_id: int
+    tenant_code: str
+    as_of: date
+    actor: str
+
+
+StageWork = Callable[[Session, RunContext, range], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    work: StageWork
+    partitioned: bool
+
+
+class Progress(Protocol):
+    def step_done(self, stage: str, partition: int, partitions: int, counts: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StepRef:
+    stage: str
+    partition: int
+    case_ids: range
+
+
+def open_run(*, db_session: Session, tenant_code: str, as_of: date, actor: str) -> Run:
+    """The tenant's run for ``as_of``, created on first call; a finished run is returned as it is."""
+    tenant = tenants.get_by_code(db_session=db_session, code=tenant_code)
+    run = db_session.scalar(select(Run).where(Run.tenant_id == tenant.id, Run.as_of == as_of))
+    if run is None:
+        later = db_session.scalar(select(func.max(Run.as_of)).where(Run.tenant_id == tenant.id))
+        if later is not None and later > as_of:
+            raise Conflict(
+                f"tenant {tenant_code} already ran {later}; a run for {as_of} would go back in time",
+                hint="runs go forward one day at a time",
+            )
+        run = Run(tenant_id=tenant.id, as_of=as_of, status=RunStatus.RUNNING, report={})
+        db_session.add(run)
+        db_session.flush()
+        audit.record(
+            db_session=db_session,
+            actor=actor,
+            action="run.started",
+            subject_type="run",
+            subject_id=run.id,
+            tenant_id=tenant.id,
+            details={"as_of": as_of.isoformat()},
+        )
+    return run
+
+
+def partitions_for(*, db_session: Session, tenant_id: int, size: int = PARTITION_SIZE) -> list[range]:
+    """Ranges of case ids covering every case of the tenant, ``size`` ids wide."""
+    low, high = db_session.execute(
+        select(func.min(Case.id), func.max(Case.id)).where(Case.tenant_id == tenant_id)
+    ).one()
+    if low is None:
+        return [range(1)]
+    return [range(start, min(start + size, high + 1)) for start in range(low, high + 1, size)]
+
+
+def planned_steps(run: Run, stages: tuple[Stage, ...]) -> list[StepRef]:
+    """Every step of the run, in order; partitioned stages use the ranges fixed when the run planned them."""
+    ranges = [range(start, stop) for start, stop in run.report.get("partitions", [[0, 1]])]
+    steps = []
+    for stage in stages:
+        if stage.partitioned:
+            steps += [StepRef(stage.name, index, case_ids) for index, case_ids in enumerate(ranges)]
+        else:
+            steps.append(StepRef(stage.name, 0, range(0)))
+    return steps
+
+
+@contextmanager
+def _unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    with factory() as db_session, db_session.begin():
+        yield db_session
+
+
+def execute_step(
+    *, factory: sessionmaker[Session], run_id: int, stage: Stage, partition: int, case_ids: range, actor: str
+) -> dict[str, Any] | None:
+    """Do one step in its own transaction, unless it is already done. Returns its counts (``None``: skipped)."""
+    with _unit_of_work(factory) as db_session:
+        run = db_session.get_one(Run, run_id)
+        step = db_session.scalar(
+            select(RunStep).where(RunStep.run_id == run_id, RunStep.stage == stage.name, RunStep.partition == partition)
+        )
+        if step is not None and step.status is RunStatus.DONE:
+            return None
+        if step is None:
+            step = RunStep(run_id=run_id, stage=stage.name, partition=partition, status=RunStatus.RUNNING)
+            db_session.add(step)
+        tenant = tenants.get(db_session=db_session, tenant_id=run.tenant_id)
+        context = RunContext(run.id, run.tenant_id, tenant.code, run.as_of, actor)
+        counts = stage.work(db_session, context, case_ids)
+        step.status = RunStatus.DONE
+        step.finished_at = utcnow()
+        step.counts = counts
+        return counts
+
+
+def run_day(
+    *,
+    factory: sessionmaker[Session],
+    tenant_code: str,
+    as_of: date,
+    actor: str,
+    stages: tuple[Stage, ...],
+    progress: Progress | None = None,
+) -> int:
+    """Run (or resume) the tenant's day in process; returns the run id."""
+    with _unit_of_work(factory) as db_session:
+        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=as_of, actor=actor).id
+    for index, stage in enumerate(stages):
+        with factory() as db_session:
+            run = db_session.get_one(Run, run_id)
+            steps = planned_steps(run, stages[index : index + 1])
+        for step in steps:
+            counts = execute_step(
+                factory=factory,
+                run_id=run_id,
+                stage=stage,
+                partition=step.partition,
+                case_ids=step.case_ids,
+                actor=actor,
+            )
+            if progress is not None:
+                progress.step_done(stage.name, step.partition, len(steps), {"skipped": True} if counts is None else counts)
+    return run_id
