@@ -170,5 +170,7 @@ def run_day(
                 actor=actor,
             )
             if progress is not None:
-                progress.step_done(stage.name, step.partition, len(steps), {"skipped": True} if counts is None else counts)
+                progress.step_done(
+                    stage.name, step.partition, len(steps), {"skipped": True} if counts is None else counts
+                )
     return run_id
