@@ -55,12 +55,12 @@ SEGMENT_ROW_COLUMNS = (
 )
 
 
-def end_of(day: date) -> datetime:
+def _end_of(day: date) -> datetime:
     """The first instant after ``day`` in UTC: contacts up to the end of the as-of day count."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
-def read_features(db_session: Session, tenant_id: int, as_of: date, case_ids: range | None = None) -> pl.DataFrame:
+def read_features(*, db_session: Session, tenant_id: int, as_of: date, case_ids: range | None = None) -> pl.DataFrame:
     """One row per case open at the end of ``as_of`` (columns :data:`CASE_FEATURE_SCHEMA`)."""
     cases = _case_filter(tenant_id, as_of, case_ids)
     positions = _positions_by_case(cases).subquery()
@@ -230,7 +230,7 @@ def _attempts_by_case(cases: list[ColumnElement[bool]], as_of: date) -> Select[*
         .where(
             *cases,
             ContactAttempt.third_party_id.is_(None),
-            ContactAttempt.attempted_at < end_of(as_of),
+            ContactAttempt.attempted_at < _end_of(as_of),
         )
         .group_by(Case.id)
     )
@@ -245,7 +245,7 @@ def _latest_tag(cases: list[ColumnElement[bool]], as_of: date, column: Any) -> S
     return (
         select(ContactAttempt.case_id.label("case_id"), column.label("tag"), rank.label("rank"))
         .join(Case, Case.id == ContactAttempt.case_id)
-        .where(*cases, column.is_not(None), ContactAttempt.attempted_at < end_of(as_of))
+        .where(*cases, column.is_not(None), ContactAttempt.attempted_at < _end_of(as_of))
     )
 
 
