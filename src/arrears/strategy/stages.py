@@ -29,8 +29,10 @@ from arrears.ledger.models import Loan
 from arrears.org import service as tenants
 from arrears.org.enums import Role
 from arrears.org.models import Team, User
+from arrears.strategy import propensity
 from arrears.strategy.allocation import CaseToAllocate, Collector, allocate
 from arrears.strategy.enums import ActionStatus, Treatment
+from arrears.strategy.features import read_features, write_segments
 from arrears.strategy.models import CaseStrategy, CollectionAction, QueueEntry, Run, RunStep
 from arrears.strategy.planning import stage_policy
 from arrears.strategy.queues import QueueCandidate, rank_queues
@@ -68,6 +70,18 @@ def stage_promises(db_session: Session, context: RunContext, cases: range) -> di
         db_session=db_session, tenant_id=context.tenant_id, as_of=context.as_of, actor=context.actor, case_ids=cases
     )
     return dict(settled)
+
+
+def stage_segment(db_session: Session, context: RunContext, cases: range) -> dict[str, Any]:
+    """Ability x willingness, cost of default, reason, persona and propensity for each open case, kept as history."""
+    features = read_features(db_session=db_session, tenant_id=context.tenant_id, as_of=context.as_of, case_ids=cases)
+    if features.is_empty():
+        return {"cases": 0}
+    model = propensity.active_model(db_session=db_session, tenant_id=context.tenant_id)
+    frame = propensity.segment_cases(features, as_of=context.as_of, model=model)
+    written = write_segments(db_session=db_session, frame=frame, as_of=context.as_of)
+    quadrants = Counter(str(value) for value in frame["quadrant"].to_list())
+    return {"cases": written, **{f"quadrant_{name}": count for name, count in sorted(quadrants.items())}}
 
 
 def work_day(as_of: date) -> date:
@@ -348,6 +362,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("pass", stage_pass, partitioned=False),
     Stage("plan", stage_plan, partitioned=False),
     Stage("promises", stage_promises, partitioned=True),
+    Stage("segment", stage_segment, partitioned=True),
     Stage("policy", stage_policy, partitioned=True),
     Stage("allocate", stage_allocate, partitioned=False),
     Stage("report", stage_report, partitioned=False),
