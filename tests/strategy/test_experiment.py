@@ -11,7 +11,15 @@ import pytest
 
 from arrears.errors import InvalidInput
 from arrears.strategy.enums import Arm
-from arrears.strategy.experiment import ArmCounts, arm_slot, assign_arm, compare_arms, wilson_interval
+from arrears.strategy.experiment import (
+    ArmCounts,
+    arm_slot,
+    assign_arm,
+    compare_arms,
+    experiment_name,
+    wilson_interval,
+)
+from arrears.strategy.policy import bundled_policy
 
 EXPERIMENT = "consumer-cn:consumer-cn-firm"
 
@@ -94,3 +102,10 @@ def test_equal_rates_are_not_significant() -> None:
 def test_impossible_counts_are_refused(successes: int, total: int) -> None:
     with pytest.raises(InvalidInput):
         ArmCounts(Arm.CHAMPION, successes, total)
+
+
+def test_the_experiment_name_ignores_versions_so_a_new_version_keeps_every_arm() -> None:
+    champion = bundled_policy("consumer-cn")
+    newer = champion.model_copy(update={"version": champion.version + 1})
+    assert experiment_name(champion) == experiment_name(newer) == EXPERIMENT
+    assert experiment_name(bundled_policy("consumer-cn-firm")) is None

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from arrears.errors import InvalidInput
 from arrears.strategy.enums import Arm
+from arrears.strategy.policy import Policy
 
 BUCKETS = 10_000
 Z_95 = 1.959963984540054
@@ -28,8 +29,19 @@ def arm_slot(case_id: int, experiment: str) -> int:
     return int.from_bytes(digest[:8], "big") % BUCKETS
 
 
+def experiment_name(champion: Policy) -> str | None:
+    """The name a champion's cases are hashed under, or None when it names no challenger.
+
+    It holds the two codes and no version: loading a new version of either policy
+    keeps every case in its arm, so the experiment is not reshuffled mid-way.
+    Everything that assigns arms (the end-of-day run, ``arrears policy explain``)
+    must use this name, or a case would be shown one arm and worked in the other.
+    """
+    return f"{champion.code}:{champion.challenger.code}" if champion.challenger is not None else None
+
+
 def assign_arm(case_id: int, experiment: str, share: Decimal) -> Arm:
-    """The arm of a case: challenger for a ``share`` of slots (0 < share < 1), champion otherwise."""
+    """The arm of a case: challenger for a ``share`` of the slots, champion for the rest."""
     if not Decimal(0) <= share <= Decimal(1):
         raise InvalidInput(f"challenger share {share} is outside 0..1", hint="give a share such as 0.2")
     return Arm.CHALLENGER if arm_slot(case_id, experiment) < share * BUCKETS else Arm.CHAMPION

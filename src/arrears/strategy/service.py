@@ -17,7 +17,7 @@ from arrears.org.models import Tenant
 from arrears.strategy import policy as policies
 from arrears.strategy.enums import Arm
 from arrears.strategy.evaluate import PolicyDecision, evaluate
-from arrears.strategy.experiment import assign_arm
+from arrears.strategy.experiment import assign_arm, experiment_name
 from arrears.strategy.facts import CaseFacts, load_case_facts
 from arrears.strategy.models import StrategyPolicy
 from arrears.strategy.policy import ALL_PRODUCTS, SAMPLE_POLICY, Policy
@@ -230,11 +230,6 @@ def _challenger_policy(*, db_session: Session, tenant_id: int, chosen: ChosenPol
             hint="load the challenger with `arrears policy load`",
         )
     return policy_of(row)
-
-
-def experiment_name(champion: Policy) -> str | None:
-    """The name cases are hashed under: champion and challenger codes, so a new version keeps every case's arm."""
-    return f"{champion.code}:{champion.challenger.code}" if champion.challenger else None
 
 
 def explain_case(
