@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS) --replace
-	$(BIN)/arrears ledger pass --as-of $$(date +%F) --tenant demo
+	$(BIN)/arrears run --as-of $$(date +%F) --tenant demo
 	$(BIN)/arrears summary --tenant demo
 
 lint: install-dev

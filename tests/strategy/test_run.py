@@ -21,8 +21,9 @@ from arrears.errors import Conflict
 from arrears.org.models import Tenant
 from arrears.strategy import stages as stages_module
 from arrears.strategy.enums import RunStatus
-from arrears.strategy.models import Run
+from arrears.strategy.models import CaseStrategy, Run
 from arrears.strategy.run import Stage, partitions_for, run_day
+from arrears.strategy.service import explain_case
 from arrears.strategy.stages import STAGES
 from tests.factories import Factories
 
@@ -108,10 +109,19 @@ def snapshot(db_session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
     }
 
 
-def rewind_case_ids(db_session: Session) -> None:
-    """PostgreSQL sequences ignore rollbacks; give the replay the same case ids (arms hash the case id)."""
-    if db_session.get_bind().dialect.name == "postgresql":
-        db_session.execute(text("SELECT setval('cases_id_seq', (SELECT coalesce(max(id), 0) + 1 FROM cases), false)"))
+def case_id_sequence(db_session: Session) -> Callable[[], None]:
+    """PostgreSQL sequences ignore rollbacks: a function that puts the case ids back where they are now.
+
+    The replay must give cases the same ids as the clean run, because arms hash the case id.
+    """
+    if db_session.get_bind().dialect.name != "postgresql":
+        return lambda: None
+    last, called = db_session.execute(text("SELECT last_value, is_called FROM cases_id_seq")).one()
+
+    def rewind() -> None:
+        db_session.execute(text("SELECT setval('cases_id_seq', :last, :called)"), {"last": last, "called": called})
+
+    return rewind
 
 
 def crashing(stage_name: str, *, after_work: bool) -> tuple[Stage, ...]:
@@ -155,10 +165,11 @@ def test_a_run_killed_at_any_step_and_started_again_ends_as_an_uninterrupted_one
 ) -> None:
     tenant = portfolio(db_session, factories)
     before = db_session.begin_nested()
+    rewind = case_id_sequence(db_session)
     two_days(db_session, tenant, crash=None)
     clean = snapshot(db_session)
     before.rollback()
-    rewind_case_ids(db_session)
+    rewind()
     two_days(db_session, tenant, crash=crashing(stage_name, after_work=after_work))
     assert snapshot(db_session) == clean
 
@@ -192,3 +203,13 @@ def test_the_day_gives_every_worked_case_an_owner_and_a_queue_place(db_session: 
     for user_id, rank in queued():
         ranks.setdefault(user_id, []).append(rank)
     assert all(sorted(r) == list(range(1, len(r) + 1)) for r in ranks.values())
+
+
+def test_explain_shows_every_case_the_state_and_arm_the_run_gave_it(db_session: Session, factories: Factories) -> None:
+    tenant = portfolio(db_session, factories)
+    day(db_session, tenant)
+    worked = db_session.scalars(select(CaseStrategy).join(Case, Case.id == CaseStrategy.case_id)).all()
+    assert worked
+    for strategy in worked:
+        explained = explain_case(db_session=db_session, case_id=strategy.case_id, as_of=AS_OF)
+        assert (explained.decision.name, explained.arm) == (strategy.state, strategy.arm)

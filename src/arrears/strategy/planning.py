@@ -10,7 +10,7 @@ next working day. Actions respect each treatment's cadence (``every_days``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,14 +22,16 @@ from arrears.compliance.facts import PlannedContact
 from arrears.compliance.guard import decide
 from arrears.compliance.pack import RulePack
 from arrears.contact.enums import ContactChannel, Party
+from arrears.errors import ConfigurationError, Conflict, NotFound
 from arrears.org import service as tenants
 from arrears.strategy.enums import ActionStatus, Arm, Timing, Treatment
 from arrears.strategy.evaluate import PolicyDecision, evaluate
-from arrears.strategy.experiment import assign_arm
+from arrears.strategy.experiment import assign_arm, experiment_name
 from arrears.strategy.facts import CaseFacts, read_facts
-from arrears.strategy.models import CaseStateHistory, CaseStrategy, CollectionAction, StrategyPolicy
+from arrears.strategy.models import CaseStateHistory, CaseStrategy, CollectionAction
 from arrears.strategy.policy import SAMPLE_POLICY, Policy, bundled_policy
 from arrears.strategy.run import RunContext
+from arrears.strategy.service import get_all_active, pick_champion, policy_of
 
 PLANNED_AT: dict[Timing, time] = {
     Timing.FIRST_PASS: time(9, 0),
@@ -49,41 +51,44 @@ GUARDED: dict[Treatment, ContactChannel] = {
 """Treatments that contact the debtor, and the channel the guard judges them on."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class PolicySet:
-    """The tenant's champion policies (most specific first) and the policies they name as challengers."""
+    """The tenant's active policies (or the bundled sample and its challenger), chosen per case as explain does."""
 
-    champions: tuple[Policy, ...]
+    active: tuple[Policy, ...]
     by_code: dict[str, Policy]
+    _champions: dict[frozenset[str], Policy] = field(default_factory=dict)
 
     def for_case(self, facts: CaseFacts) -> tuple[Policy, Arm]:
-        champion = next((p for p in self.champions if p.covers(facts.product_codes)), self.champions[-1])
-        challenger = champion.challenger
-        if challenger is None or challenger.code not in self.by_code:
+        """The policy that works the case and its arm; raises when no policy (or more than one) covers it."""
+        champion = self._champions.get(facts.product_codes)
+        if champion is None:
+            champion = pick_champion(self.active, facts.product_codes)
+            self._champions[facts.product_codes] = champion
+        experiment = experiment_name(champion)
+        if champion.challenger is None or experiment is None:
             return champion, Arm.CHAMPION
-        arm = assign_arm(facts.case_id, f"{champion.code}:v{champion.version}", challenger.share)
-        return (self.by_code[challenger.code], arm) if arm is Arm.CHALLENGER else (champion, arm)
+        arm = assign_arm(facts.case_id, experiment, champion.challenger.share)
+        if arm is Arm.CHAMPION:
+            return champion, arm
+        challenger = self.by_code.get(champion.challenger.code)
+        if challenger is None:
+            raise ConfigurationError(
+                f"policy {champion.code} names challenger {champion.challenger.code}, which is not active",
+                hint="load the challenger with `arrears policy load`",
+            )
+        return challenger, arm
 
 
 def policies_for(*, db_session: Session, tenant_id: int) -> PolicySet:
     """The tenant's active policies; the bundled sample (and its challenger) when it has none."""
-    rows = db_session.scalars(
-        select(StrategyPolicy)
-        .where(StrategyPolicy.tenant_id == tenant_id, StrategyPolicy.active.is_(True))
-        .order_by(StrategyPolicy.code, StrategyPolicy.version.desc())
-    ).all()
-    latest: dict[str, Policy] = {}
-    for row in rows:
-        latest.setdefault(row.code, Policy.model_validate(row.document))
-    if not latest:
+    active = [policy_of(row) for row in get_all_active(db_session=db_session, tenant_id=tenant_id)]
+    if not active:
         sample = bundled_policy(SAMPLE_POLICY)
-        latest = {sample.code: sample}
+        active = [sample]
         if sample.challenger is not None:
-            latest[sample.challenger.code] = bundled_policy(sample.challenger.code)
-    challengers = {p.challenger.code for p in latest.values() if p.challenger is not None}
-    champions = [p for p in latest.values() if p.code not in challengers] or list(latest.values())
-    champions.sort(key=lambda p: ("*" in p.products, p.code))
-    return PolicySet(tuple(champions), latest)
+            active.append(bundled_policy(sample.challenger.code))
+    return PolicySet(tuple(active), {policy.code: policy for policy in active})
 
 
 def stage_policy(db_session: Session, context: RunContext, cases: range) -> dict[str, Any]:
@@ -96,8 +101,13 @@ def stage_policy(db_session: Session, context: RunContext, cases: range) -> dict
         )
     }
     decisions = []
+    uncovered = 0
     for case_facts in facts:
-        policy, arm = policies.for_case(case_facts)
+        try:
+            policy, arm = policies.for_case(case_facts)
+        except (NotFound, Conflict):
+            uncovered += 1
+            continue
         before = previous.get(case_facts.case_id)
         prior = before.state if before is not None and before.policy_code == policy.code else None
         decisions.append((case_facts, arm, evaluate(policy, case_facts, previous_state=prior)))
@@ -106,6 +116,7 @@ def stage_policy(db_session: Session, context: RunContext, cases: range) -> dict
     counts["cases"] = len(decisions)
     counts["challenger"] = sum(1 for _, arm, _ in decisions if arm is Arm.CHALLENGER)
     counts["changed_state"] = sum(1 for _, _, d in decisions if d.changed)
+    counts["no_policy"] = uncovered
     return counts
 
 

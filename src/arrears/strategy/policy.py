@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
@@ -496,8 +497,9 @@ def load_policy_file(path: Path) -> Policy:
     return parse_policy(read_text(path, what="a strategy policy YAML file"), source=str(path))
 
 
+@cache
 def bundled_policy(code: str) -> Policy:
-    """A policy shipped with Arrears (``strategy/policies/<code>.yaml``)."""
+    """A policy shipped with Arrears (``strategy/policies/<code>.yaml``); parsed once per process."""
     folder = resources.files("arrears.strategy.policies")
     names = sorted(entry.name.removesuffix(".yaml") for entry in folder.iterdir() if entry.name.endswith(".yaml"))
     if code not in names:

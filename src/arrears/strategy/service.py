@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -202,6 +203,15 @@ def choose_policy(
     active = [policy_of(row) for row in get_all_active(db_session=db_session, tenant_id=tenant_id)]
     if not active:
         return ChosenPolicy(policies.bundled_policy(SAMPLE_POLICY), "bundled")
+    return ChosenPolicy(pick_champion(active, product_codes), "tenant")
+
+
+def pick_champion(active: Sequence[Policy], product_codes: frozenset[str]) -> Policy:
+    """Among active policies, the champion that governs a case with these products (pure; the run uses it too).
+
+    A policy naming one of the case's products is preferred to one for every
+    product ("*"); two candidates at the same level are ambiguous and refused.
+    """
     challengers = {policy.challenger.code for policy in active if policy.challenger is not None}
     champions = [policy for policy in active if policy.code not in challengers]
     specific = [policy for policy in champions if product_codes & set(policy.products)]
@@ -217,7 +227,7 @@ def choose_policy(
             f"several policies could govern this case: {', '.join(p.code for p in candidates)}",
             hint="name one with --policy",
         )
-    return ChosenPolicy(candidates[0], "tenant")
+    return candidates[0]
 
 
 def _challenger_policy(*, db_session: Session, tenant_id: int, chosen: ChosenPolicy, code: str) -> Policy:
