@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from arrears.audit.service import cli_actor
 from arrears.cli import context
 from arrears.cli.options import parse_date
 from arrears.errors import InvalidInput
 from arrears.org import service as tenants
-from arrears.strategy import service
+from arrears.strategy import arms, service
 from arrears.strategy.evaluate import explain_text
 from arrears.strategy.policy import Policy
 
@@ -96,3 +97,59 @@ def explain(
             else f"experiment {result.experiment}: this case is in the {result.arm.value} arm (stable by case id)"
         )
     console.print(explain_text(result.decision, lang), markup=False)
+
+
+@app.command("compare")
+def compare_command(
+    start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+    tenant: Annotated[str, typer.Option("--tenant", envvar="ARREARS_TENANT")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Champion versus challenger over a period: recovery, cure and complaint rates with 95% intervals."""
+    with context.session() as db_session:
+        owner = tenants.get_by_code(db_session=db_session, code=tenant)
+        report = arms.compare(
+            db_session=db_session,
+            tenant_id=owner.id,
+            start=parse_date(start, option="--from"),
+            end=parse_date(end, option="--to"),
+        )
+    rows = {
+        outcome: {
+            "champion": [c.champion.successes, c.champion.total, round(c.champion.rate, 4)],
+            "challenger": [c.challenger.successes, c.challenger.total, round(c.challenger.rate, 4)],
+            "difference": round(c.difference, 4),
+            "interval": [round(c.low, 4), round(c.high, 4)],
+            "significant": c.significant,
+        }
+        for outcome, c in report.comparisons.items()
+    }
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "cases": {arm.value: n for arm, n in report.cases.items()},
+                    "actions_per_case": {arm.value: round(v, 3) for arm, v in report.actions_per_case.items()},
+                    "outcomes": rows,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table(title=f"champion vs challenger, {report.start} to {report.end}")
+    for column in ("outcome", "champion", "challenger", "difference (95% CI)"):
+        table.add_column(column)
+    for outcome, c in report.comparisons.items():
+        mark = " *" if c.significant else ""
+        table.add_row(
+            outcome,
+            f"{c.champion.rate:.1%} of {c.champion.total:,}",
+            f"{c.challenger.rate:.1%} of {c.challenger.total:,}",
+            f"{c.difference:+.1%} ({c.low:+.1%} to {c.high:+.1%}){mark}",
+        )
+    console.print(table)
+    cost = ", ".join(f"{arm.value} {value:.2f}" for arm, value in report.actions_per_case.items())
+    console.print(f"actions per case: {cost}")
+    if not report.comparisons:
+        console.print("one arm has no cases in this period: nothing to compare yet")

@@ -73,6 +73,8 @@ def _print_report(report: dict[str, Any]) -> None:
     for treatment, count in sorted(report.get("actions", {}).items()):
         actions.add_row(treatment, f"{count:,}")
     console.print(actions)
+    for arm, by_state in sorted(report.get("arms", {}).items()):
+        console.print(f"{arm}: {sum(by_state.values()):,} cases")
     blocks = report.get("guard_blocks", {})
     if blocks:
         console.print("blocked by the compliance guard: " + ", ".join(f"{rule} {n}" for rule, n in blocks.items()))

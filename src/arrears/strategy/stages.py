@@ -310,6 +310,13 @@ def stage_report(db_session: Session, context: RunContext, _cases: range) -> dic
             .group_by(CaseStrategy.state)
         ).all()
     )
+    arms: dict[str, dict[str, int]] = {}
+    for arm, state, count in db_session.execute(
+        select(CaseStrategy.arm, CaseStrategy.state, func.count())
+        .where(CaseStrategy.as_of == context.as_of, CaseStrategy.case_id.in_(tenant_cases))
+        .group_by(CaseStrategy.arm, CaseStrategy.state)
+    ):
+        arms.setdefault(arm.value, {})[str(state)] = int(count)
     actions = Counter[str]()
     blocked = Counter[str]()
     for treatment, status, rules in db_session.execute(
@@ -324,6 +331,7 @@ def stage_report(db_session: Session, context: RunContext, _cases: range) -> dic
         **run.report,
         "stages": {stage: dict(counts) for stage, counts in totals.items()},
         "states": {str(state): int(count) for state, count in states.items()},
+        "arms": arms,
         "roll": _roll_today(db_session, context),
         "actions": dict(actions),
         "guard_blocks": dict(blocked),
