@@ -91,6 +91,7 @@ EXIT_CODES: dict[str, int] = {
     "illegal_transition": 5,
     "configuration_error": 6,
     "contact_blocked": 3,
+    "step_failed": 7,
 }
 
 HTTP_STATUS: dict[str, int] = {
@@ -101,6 +102,7 @@ HTTP_STATUS: dict[str, int] = {
     "illegal_transition": 409,
     "configuration_error": 500,
     "contact_blocked": 409,
+    "step_failed": 500,
 }
 
 

@@ -11,7 +11,7 @@ from arrears.cli import model as model_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
 from arrears.cli.lint import lint_command
-from arrears.cli.run import run_command
+from arrears.cli.run import run_command, worker_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -32,6 +32,7 @@ app.command("summary")(demo_cli.summary_command)
 app.add_typer(import_app, name="import")
 app.command("lint")(lint_command)
 app.command("run")(run_command)
+app.command("worker")(worker_command)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(model_cli.app, name="model")

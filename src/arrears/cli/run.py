@@ -14,6 +14,8 @@ from arrears.audit.service import cli_actor
 from arrears.cli import context
 from arrears.cli.options import parse_date
 from arrears.cli.progress import progress_bar
+from arrears.jobs.queue import QUEUE, ensure_schema, make_app, run_day_on_queue
+from arrears.settings import get_settings
 from arrears.strategy.models import Run
 from arrears.strategy.run import run_day
 from arrears.strategy.stages import STAGES
@@ -39,25 +41,54 @@ def run_command(
     as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD: the day that just ended")],
     tenant: Annotated[str, typer.Option("--tenant", envvar="ARREARS_TENANT")] = "default",
     as_json: Annotated[bool, typer.Option("--json", help="print the run report as JSON")] = False,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="hand the steps to `arrears worker` processes (PostgreSQL only)")
+    ] = False,
 ) -> None:
     """Accrue and age, judge promises, segment, apply the policy, allocate and queue; resumable and idempotent."""
     day = parse_date(as_of, option="--as-of")
     with context.session_factory() as factory:
         with progress_bar() as bar:
-            run_id = run_day(
-                factory=factory,
-                tenant_code=tenant,
-                as_of=day,
-                actor=cli_actor(),
-                stages=STAGES,
-                progress=_StageProgress(bar),
-            )
+            if queue:
+                app = make_app(get_settings().resolved_database_url, STAGES)
+                with factory() as db_session:
+                    ensure_schema(app, db_session)
+                run_id = run_day_on_queue(
+                    factory=factory,
+                    app=app,
+                    tenant_code=tenant,
+                    as_of=day,
+                    actor=cli_actor(),
+                    stages=STAGES,
+                    progress=_StageProgress(bar),
+                )
+            else:
+                run_id = run_day(
+                    factory=factory,
+                    tenant_code=tenant,
+                    as_of=day,
+                    actor=cli_actor(),
+                    stages=STAGES,
+                    progress=_StageProgress(bar),
+                )
         with factory() as db_session:
             report = db_session.get_one(Run, run_id).report
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         _print_report(report)
+
+
+def worker_command(
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="steps run at once")] = 1,
+    until_empty: Annotated[bool, typer.Option("--until-empty", help="stop once the queue is empty")] = False,
+) -> None:
+    """Take run steps from the task queue (PostgreSQL); start as many as you like, on any machine."""
+    with context.session_factory() as factory:
+        app = make_app(get_settings().resolved_database_url, STAGES)
+        with factory() as db_session:
+            ensure_schema(app, db_session)
+    app.run_worker(queues=[QUEUE], concurrency=concurrency, wait=not until_empty)
 
 
 def _print_report(report: dict[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""Background and batch work on a task queue: Procrastinate on PostgreSQL, in process on SQLite."""

@@ -1,0 +1,157 @@
+"""The task queue (Procrastinate on PostgreSQL) that spreads the end-of-day run's steps over workers.
+
+The unit of work is :func:`arrears.strategy.run.execute_step`; a job names a
+run, a stage and a partition, never data, so any worker on any machine with
+the database's address can take it. The coordinator (``arrears run
+--queue``) defers a stage's steps, waits until every one is done, and moves
+to the next stage. A queueing lock per step means a step is never queued
+twice; a step already done is skipped by the worker, so re-running the
+coordinator after a crash (of it or of a worker) is safe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from functools import cache
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from arrears.db.session import create_db_engine, make_session_factory
+from arrears.errors import ArrearsError, ConfigurationError
+from arrears.strategy.enums import RunStatus
+from arrears.strategy.models import Run, RunStep
+from arrears.strategy.run import Progress, Stage, execute_step, open_run, planned_steps
+
+QUEUE = "run"
+TASK = "arrears.run_step"
+
+
+class StepFailed(ArrearsError):
+    code = "step_failed"
+
+
+def conninfo(database_url: str) -> str:
+    """The libpq address of a SQLAlchemy PostgreSQL URL; the queue refuses any other database."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ConfigurationError(
+            "the task queue needs PostgreSQL",
+            hint="on SQLite, `arrears run` runs the steps in process; drop --queue",
+        )
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@cache
+def _factory(database_url: str) -> sessionmaker[Session]:
+    engine: Engine = create_db_engine(database_url)
+    return make_session_factory(engine)
+
+
+def make_app(database_url: str, stages: tuple[Stage, ...]) -> procrastinate.App:
+    """The Procrastinate app for this database, with the run-step task bound to ``stages``."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url)))
+    by_name = {stage.name: stage for stage in stages}
+
+    @app.task(name=TASK, queue=QUEUE)
+    def run_step(run_id: int, stage: str, partition: int, start: int, stop: int, actor: str) -> None:
+        execute_step(
+            factory=_factory(database_url),
+            run_id=run_id,
+            stage=by_name[stage],
+            partition=partition,
+            case_ids=range(start, stop),
+            actor=actor,
+        )
+
+    return app
+
+
+def ensure_schema(app: procrastinate.App, db_session: Session) -> None:
+    """Create Procrastinate's tables once (they live beside ours, outside Alembic's history)."""
+    exists = db_session.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL"))
+    if not exists:
+        with app.open():
+            app.schema_manager.apply_schema()
+
+
+def _done(factory: sessionmaker[Session], run_id: int, stage: str) -> int:
+    with factory() as db_session:
+        return int(
+            db_session.scalar(
+                select(func.count()).where(
+                    RunStep.run_id == run_id, RunStep.stage == stage, RunStep.status == RunStatus.DONE
+                )
+            )
+            or 0
+        )
+
+
+def _failed_jobs(factory: sessionmaker[Session], lock_prefix: str) -> list[int]:
+    with factory() as db_session:
+        rows = db_session.execute(
+            text("SELECT id FROM procrastinate_jobs WHERE status = 'failed' AND queueing_lock LIKE :prefix"),
+            {"prefix": f"{lock_prefix}%"},
+        )
+        return [row[0] for row in rows]
+
+
+def run_day_on_queue(
+    *,
+    factory: sessionmaker[Session],
+    app: procrastinate.App,
+    tenant_code: str,
+    as_of: date,
+    actor: str,
+    stages: tuple[Stage, ...],
+    progress: Progress | None = None,
+    poll_seconds: float = 0.5,
+    timeout_seconds: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Coordinate the run through the queue; returns the run id once every step is done."""
+    with factory() as db_session, db_session.begin():
+        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=as_of, actor=actor).id
+    started = time.monotonic()
+    for index, stage in enumerate(stages):
+        with factory() as db_session:
+            steps = planned_steps(db_session.get_one(Run, run_id), stages[index : index + 1])
+        lock = f"run:{run_id}:{stage.name}:"
+        with app.open():
+            task = app.tasks[TASK]
+            for step in steps:
+                try:
+                    task.configure(queueing_lock=f"{lock}{step.partition}").defer(
+                        run_id=run_id,
+                        stage=stage.name,
+                        partition=step.partition,
+                        start=step.case_ids.start,
+                        stop=step.case_ids.stop,
+                        actor=actor,
+                    )
+                except AlreadyEnqueued:
+                    continue
+        reported = 0
+        while (done := _done(factory, run_id, stage.name)) < len(steps):
+            failed = _failed_jobs(factory, lock)
+            if failed:
+                raise StepFailed(
+                    f"stage {stage.name} of run {run_id}: job {failed[0]} failed",
+                    hint="see the worker's log, fix the cause and run again: done steps are kept",
+                )
+            if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
+                raise StepFailed(f"stage {stage.name} of run {run_id} did not finish in time", hint="are workers up?")
+            if progress is not None:
+                for partition in range(reported, done):
+                    progress.step_done(stage.name, partition, len(steps), {})
+                reported = done
+            sleep(poll_seconds)
+        if progress is not None:
+            for partition in range(reported, len(steps)):
+                progress.step_done(stage.name, partition, len(steps), {})
+    return run_id

@@ -1,0 +1,94 @@
+"""The run through Procrastinate on PostgreSQL: workers take the steps, and the day ends as in process."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from arrears.db.migrate import upgrade
+from arrears.db.session import create_db_engine, make_session_factory
+from arrears.errors import ConfigurationError
+from arrears.jobs.queue import QUEUE, conninfo, ensure_schema, make_app, run_day_on_queue
+from arrears.strategy.run import run_day
+from arrears.strategy.stages import STAGES
+from tests.conftest import POSTGRES_URL
+from tests.factories import Factories
+from tests.strategy.test_run import portfolio, snapshot
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="the task queue needs PostgreSQL")
+AS_OF = date(2026, 2, 20)
+
+
+@pytest.fixture
+def twin_databases() -> Iterator[tuple[str, str, str]]:
+    """Two PostgreSQL databases holding the same portfolio (the second cloned from the first)."""
+    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    names = [f"arrears_queue_{uuid.uuid4().hex[:8]}_{side}" for side in ("a", "b")]
+    urls = [make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False) for name in names]
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{names[0]}"'))
+        upgrade(urls[0])
+        engine = create_db_engine(urls[0])
+        with Session(engine) as db_session, db_session.begin():
+            tenant_code = portfolio(db_session, Factories(db_session)).code
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{names[1]}" TEMPLATE "{names[0]}"'))
+        yield urls[0], urls[1], tenant_code
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_databases: tuple[str, str, str]) -> None:
+    queued_url, local_url, tenant_code = twin_databases
+    app = make_app(queued_url, STAGES)
+    queued = make_session_factory(create_db_engine(queued_url))
+    with queued() as db_session:
+        ensure_schema(app, db_session)
+    stop = threading.Event()
+
+    def worker() -> None:
+        """A worker as on another machine: its own app and connections."""
+        own = make_app(queued_url, STAGES)
+        while not stop.is_set():
+            own.run_worker(queues=[QUEUE], wait=False, install_signal_handlers=False, concurrency=2)
+            stop.wait(0.1)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        run_day_on_queue(
+            factory=queued,
+            app=app,
+            tenant_code=tenant_code,
+            as_of=AS_OF,
+            actor="test:run",
+            stages=STAGES,
+            poll_seconds=0.1,
+            timeout_seconds=120,
+        )
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    local = make_session_factory(create_db_engine(local_url))
+    run_day(factory=local, tenant_code=tenant_code, as_of=AS_OF, actor="test:run", stages=STAGES)
+    with queued() as a, local() as b:
+        assert snapshot(a) == snapshot(b)
+
+
+def test_the_queue_refuses_sqlite_with_a_clear_message() -> None:
+    with pytest.raises(ConfigurationError, match="needs PostgreSQL"):
+        conninfo("sqlite:///var/arrears.sqlite3")
