@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_BORROWERS ?= 20000
 BENCH_LOANS ?= 1000000
+BENCH_RUN_LOANS ?= 100000 1000000 3000000
 
-.PHONY: demo test install install-dev lint typecheck unit bench-ledger bench-guard clean
+.PHONY: demo test install install-dev lint typecheck unit bench-ledger bench-guard bench-run clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,9 @@ test: lint typecheck unit
 
 bench-ledger: install-dev
 	$(BIN)/python -m arrears.bench.ledger --loans $(BENCH_LOANS) --postgres-url $(PG_URL) --report docs/benchmarks.md
+
+bench-run: install-dev
+	$(BIN)/python -m arrears.bench.run $(foreach n,$(BENCH_RUN_LOANS),--loans $(n)) --postgres-url $(PG_URL) --report docs/benchmarks.md
 
 bench-guard: install-dev
 	$(BIN)/python -m arrears.bench.guard --events 1000 --repeats 5000 --report docs/benchmarks.md

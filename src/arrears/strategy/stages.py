@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -106,17 +106,7 @@ def stage_allocate(db_session: Session, context: RunContext, _cases: range) -> d
     ]
     result = allocate(cases, collectors)
     moved = _write_assignments(db_session, context, result.assigned, current, worked)
-    db_session.execute(
-        update(CollectionAction)
-        .where(CollectionAction.as_of == context.as_of, CollectionAction.case_id.in_(list(worked)))
-        .values(user_id=None)
-    )
-    for case_id, user_id in result.assigned.items():
-        db_session.execute(
-            update(CollectionAction)
-            .where(CollectionAction.as_of == context.as_of, CollectionAction.case_id == case_id)
-            .values(user_id=user_id)
-        )
+    _assign_actions(db_session, context.as_of, worked, result.assigned)
     queued = _write_queues(db_session, context, result.assigned, worked)
     return {
         "worked_cases": len(worked),
@@ -125,6 +115,21 @@ def stage_allocate(db_session: Session, context: RunContext, _cases: range) -> d
         "unallocated": len(result.unallocated),
         "queued": queued,
     }
+
+
+def _assign_actions(
+    db_session: Session, as_of: date, worked: dict[int, CaseStrategy], assigned: dict[int, int]
+) -> None:
+    """Stamp each worked case's actions of the day with its collector, in one executemany."""
+    actions = cast(Table, CollectionAction.__table__)
+    rows = [{"case": case_id, "user": assigned.get(case_id)} for case_id in worked]
+    if rows:
+        db_session.connection().execute(
+            actions.update()
+            .where(actions.c.as_of == as_of, actions.c.case_id == bindparam("case"))
+            .values(user_id=bindparam("user")),
+            rows,
+        )
 
 
 def _worked_cases(db_session: Session, context: RunContext) -> dict[int, CaseStrategy]:
