@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from arrears.cli import audit as audit_cli
-from arrears.cli import compliance, contact, db, ledger, policy, setup
+from arrears.cli import compliance, contact, db, ledger, policy, queue, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli import model as model_cli
 from arrears.cli.errors import run_cli
@@ -35,6 +35,7 @@ app.command("run")(run_command)
 app.command("worker")(worker_command)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(policy.app, name="policy")
+app.add_typer(queue.app, name="queue")
 app.add_typer(model_cli.app, name="model")
 
 

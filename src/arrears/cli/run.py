@@ -109,5 +109,10 @@ def _print_report(report: dict[str, Any]) -> None:
     blocks = report.get("guard_blocks", {})
     if blocks:
         console.print("blocked by the compliance guard: " + ", ".join(f"{rule} {n}" for rule, n in blocks.items()))
+    yesterday = report.get("roll_yesterday", {})
     for bucket, moves in sorted(report.get("roll", {}).items()):
-        console.print(f"left {bucket} today: " + ", ".join(f"to {target} {n}" for target, n in moves.items()))
+        before = yesterday.get(bucket, {})
+        console.print(
+            f"left {bucket} today: "
+            + ", ".join(f"to {target} {n} (yesterday {before.get(target, 0)})" for target, n in moves.items())
+        )

@@ -337,7 +337,8 @@ def stage_report(db_session: Session, context: RunContext, _cases: range) -> dic
         "stages": {stage: dict(counts) for stage, counts in totals.items()},
         "states": {str(state): int(count) for state, count in states.items()},
         "arms": arms,
-        "roll": _roll_today(db_session, context),
+        "roll": _rolled(db_session, context.tenant_id, context.as_of),
+        "roll_yesterday": _rolled(db_session, context.tenant_id, context.as_of - timedelta(days=1)),
         "actions": dict(actions),
         "guard_blocks": dict(blocked),
     }
@@ -357,12 +358,12 @@ def stage_report(db_session: Session, context: RunContext, _cases: range) -> dic
     return {"states": len(states)}
 
 
-def _roll_today(db_session: Session, context: RunContext) -> dict[str, dict[str, int]]:
-    """Loans that left a bucket today, by where they went (roll forward, cure, close)."""
+def _rolled(db_session: Session, tenant_id: int, day: date) -> dict[str, dict[str, int]]:
+    """Loans that left a bucket on ``day``, by where they went (roll forward, cure, close)."""
     stmt = (
         select(BucketHistory.bucket, BucketHistory.left_to, func.count())
         .join(Loan, Loan.id == BucketHistory.loan_id)
-        .where(Loan.tenant_id == context.tenant_id, BucketHistory.left_on == context.as_of)
+        .where(Loan.tenant_id == tenant_id, BucketHistory.left_on == day)
         .group_by(BucketHistory.bucket, BucketHistory.left_to)
     )
     roll: dict[str, dict[str, int]] = {}
