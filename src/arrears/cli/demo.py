@@ -14,7 +14,6 @@ from arrears.analytics.summary import CURRENT, PortfolioSummary, summarize
 from arrears.audit.service import cli_actor
 from arrears.cli.context import session
 from arrears.cli.options import parse_date
-from arrears.portfolio.synthetic import generate
 
 console = Console(highlight=False)
 
@@ -29,6 +28,8 @@ def demo_command(
     replace: Annotated[bool, typer.Option("--replace", help="delete the tenant's data and rebuild it")] = False,
 ) -> None:
     """Create a realistic synthetic portfolio (one transaction: all or nothing)."""
+    from arrears.portfolio.synthetic import generate  # Faker is only needed here
+
     day = parse_date(as_of, option="--as-of") if as_of else date.today()
     with (
         Progress(

@@ -14,7 +14,6 @@ from arrears.audit import service as audit
 from arrears.cli import context
 from arrears.cli.options import parse_date
 from arrears.org import service as tenants
-from arrears.strategy import propensity
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -35,10 +34,12 @@ def train_command(
     as_of: AsOfOption = None,
     horizon_days: Annotated[
         int, typer.Option("--horizon-days", min=1, help="a payment within this many days after a bucket entry")
-    ] = propensity.HORIZON_DAYS,
+    ] = 7,
     as_json: JsonOption = False,
 ) -> None:
     """Fit a new model version; it is activated only if it beats the rules on the hold-out."""
+    from arrears.strategy import propensity  # scikit-learn and Polars load only for this command
+
     day = _as_of(as_of)
     with context.session() as db_session, db_session.begin():
         owner = tenants.get_by_code(db_session=db_session, code=tenant)
@@ -69,6 +70,8 @@ def train_command(
 @app.command("evaluate")
 def evaluate_command(tenant: TenantOption, as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
     """AUC and Brier score of the active (else newest) model and of the rules, and the calibration table."""
+    from arrears.strategy import propensity
+
     day = _as_of(as_of)
     with context.session() as db_session, db_session.begin():
         owner = tenants.get_by_code(db_session=db_session, code=tenant)

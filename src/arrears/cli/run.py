@@ -1,4 +1,8 @@
-"""``arrears run``: the end-of-day run, with a progress line per stage and the day's report."""
+"""``arrears run``: the end-of-day run, with a progress line per stage and the day's report.
+
+The run's modules (Polars, Procrastinate) are imported inside the commands, so other
+commands start without them.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,8 @@ from arrears.audit.service import cli_actor
 from arrears.cli import context
 from arrears.cli.options import parse_date
 from arrears.cli.progress import progress_bar
-from arrears.jobs.queue import QUEUE, ensure_schema, make_app, run_day_on_queue
 from arrears.settings import get_settings
 from arrears.strategy.models import Run
-from arrears.strategy.run import run_day
-from arrears.strategy.stages import STAGES
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -46,6 +47,10 @@ def run_command(
     ] = False,
 ) -> None:
     """Accrue and age, judge promises, segment, apply the policy, allocate and queue; resumable and idempotent."""
+    from arrears.jobs.queue import ensure_schema, make_app, run_day_on_queue
+    from arrears.strategy.run import run_day
+    from arrears.strategy.stages import STAGES
+
     day = parse_date(as_of, option="--as-of")
     with context.session_factory() as factory:
         with progress_bar() as bar:
@@ -84,6 +89,9 @@ def worker_command(
     until_empty: Annotated[bool, typer.Option("--until-empty", help="stop once the queue is empty")] = False,
 ) -> None:
     """Take run steps from the task queue (PostgreSQL); start as many as you like, on any machine."""
+    from arrears.jobs.queue import QUEUE, ensure_schema, make_app
+    from arrears.strategy.stages import STAGES
+
     with context.session_factory() as factory:
         app = make_app(get_settings().resolved_database_url, STAGES)
         with factory() as db_session:
