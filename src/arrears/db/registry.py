@@ -9,6 +9,7 @@ from arrears.delinquency import models as delinquency_models
 from arrears.ledger import models as ledger_models
 from arrears.org import models as org_models
 from arrears.portfolio import models as portfolio_models
+from arrears.scripts.library import models as scripts_models
 from arrears.strategy import models as strategy_models
 
 MODEL_MODULES = (
@@ -20,6 +21,7 @@ MODEL_MODULES = (
     ledger_models,
     org_models,
     portfolio_models,
+    scripts_models,
     strategy_models,
 )
 

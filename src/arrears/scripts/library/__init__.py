@@ -1,0 +1,1 @@
+"""The script library (话术库)."""
