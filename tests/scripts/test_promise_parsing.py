@@ -75,6 +75,7 @@ def test_no_amount_or_an_ambiguous_one_is_none(text: str) -> None:
         ("今晚转", MONDAY, date(2026, 11, 23)),
         ("明天", MONDAY, date(2026, 11, 24)),
         ("tomorrow", MONDAY, date(2026, 11, 24)),
+        ("听日还", MONDAY, date(2026, 11, 24)),
         ("后天", MONDAY, date(2026, 11, 25)),
         ("the day after tomorrow", MONDAY, date(2026, 11, 25)),
         ("大后天", MONDAY, date(2026, 11, 26)),

@@ -197,7 +197,7 @@ DATE_RULES: tuple[tuple[str, re.Pattern[str], Resolver], ...] = tuple(
         ("day of month", rf"{_DAY}[号日](?!子)|(?<![\d.])(\d{{1,2}})(?:st|nd|rd|th)\b", _day_of_month),
         ("day after tomorrow", r"大后天", _offset(3)),
         ("two days", r"后天|day after tomorrow", _offset(2)),
-        ("tomorrow", r"明天|明日|明早|明晚|tomorrow|tmrw|tmr", _offset(1)),
+        ("tomorrow", r"明天|明日|明早|明晚|听日|tomorrow|tmrw|tmr", _offset(1)),
         ("today", r"今天|今日|今晚|today|tonight", _offset(0)),
     )
 )
