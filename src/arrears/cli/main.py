@@ -8,6 +8,7 @@ from arrears.cli import audit as audit_cli
 from arrears.cli import compliance, contact, db, ledger, policy, queue, setup
 from arrears.cli import demo as demo_cli
 from arrears.cli import model as model_cli
+from arrears.cli import scripts as scripts_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
 from arrears.cli.lint import lint_command
@@ -37,6 +38,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(queue.app, name="queue")
 app.add_typer(model_cli.app, name="model")
+app.add_typer(scripts_cli.app, name="scripts")
 
 
 def run() -> None:
