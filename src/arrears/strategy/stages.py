@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -117,19 +117,35 @@ def stage_allocate(db_session: Session, context: RunContext, _cases: range) -> d
     }
 
 
+_ALLOCATION = Table(
+    "run_allocation",
+    MetaData(),
+    Column("case_id", Integer, primary_key=True),
+    Column("user_id", Integer),
+    prefixes=["TEMPORARY"],
+)
+"""The day's allocation, staged in a temporary table so the actions are stamped by one set-based UPDATE."""
+
+
 def _assign_actions(
     db_session: Session, as_of: date, worked: dict[int, CaseStrategy], assigned: dict[int, int]
 ) -> None:
-    """Stamp each worked case's actions of the day with its collector, in one executemany."""
+    """Stamp each worked case's actions of the day with its collector (null when no one had room)."""
+    if not worked:
+        return
+    connection = db_session.connection()
+    _ALLOCATION.drop(connection, checkfirst=True)
+    _ALLOCATION.create(connection)
+    connection.execute(
+        insert(_ALLOCATION), [{"case_id": case_id, "user_id": assigned.get(case_id)} for case_id in worked]
+    )
     actions = cast(Table, CollectionAction.__table__)
-    rows = [{"case": case_id, "user": assigned.get(case_id)} for case_id in worked]
-    if rows:
-        db_session.connection().execute(
-            actions.update()
-            .where(actions.c.as_of == as_of, actions.c.case_id == bindparam("case"))
-            .values(user_id=bindparam("user")),
-            rows,
-        )
+    connection.execute(
+        update(actions)
+        .where(actions.c.as_of == as_of, actions.c.case_id == _ALLOCATION.c.case_id)
+        .values(user_id=_ALLOCATION.c.user_id)
+    )
+    _ALLOCATION.drop(connection)
 
 
 def _worked_cases(db_session: Session, context: RunContext) -> dict[int, CaseStrategy]:
@@ -214,15 +230,18 @@ def _write_assignments(
         .values(ended_at=now)
     )
     teams = dict(db_session.execute(select(User.id, User.team_id).where(User.id.in_(set(changed.values())))).all())
-    db_session.add_all(
-        CaseAssignment(
-            case_id=case_id,
-            user_id=user_id,
-            team_id=teams.get(user_id),
-            assigned_at=now,
-            reason=f"run {context.as_of.isoformat()}: {worked[case_id].state}",
-        )
-        for case_id, user_id in changed.items()
+    db_session.execute(
+        insert(CaseAssignment),
+        [
+            {
+                "case_id": case_id,
+                "user_id": user_id,
+                "team_id": teams.get(user_id),
+                "assigned_at": now,
+                "reason": f"run {context.as_of.isoformat()}: {worked[case_id].state}",
+            }
+            for case_id, user_id in changed.items()
+        ],
     )
     audit.record_many(
         db_session=db_session,
@@ -294,7 +313,7 @@ def _write_queues(
         for ranked in queue
     ]
     if rows:
-        db_session.add_all(QueueEntry(**row) for row in rows)
+        db_session.execute(insert(QueueEntry), rows)
     return len(rows)
 
 
