@@ -1,0 +1,1 @@
+"""The shipped script library: YAML files read by ``arrears.scripts.library.shipped``."""
