@@ -246,6 +246,8 @@ CHECKS: dict[str, Check] = {
 
 def expected_text(field: str, value: Any) -> str:
     """A condition's expectation in a neutral notation (≥ 6, ≤ 0, one of a, b, yes)."""
+    if field == "no_holds":
+        return "no active hold" if value else "an active hold"
     if field.endswith("_at_least"):
         return f"≥ {value}"
     if field.endswith("_at_most"):
