@@ -13,10 +13,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from arrears.cli import context
 from arrears.cli.lint import read_stdin
+from arrears.cli.options import parse_date
 from arrears.compliance.lint.normalise import detect_language
 from arrears.errors import InvalidInput
 from arrears.scripts.intents import DESCRIPTIONS, Classification, classify
+from arrears.scripts.library import cli_support as library
 
 app = typer.Typer(no_args_is_help=True, help="Collection scripts and conversation intelligence.")
 console = Console(highlight=False, soft_wrap=True)
@@ -76,3 +79,98 @@ def print_classification(result: Classification, *, lang: str) -> None:
     terms = result.promise.as_dict()
     if any(terms.values()):
         console.print(f"promise: date {terms['date'] or '-'}, amount {terms['amount'] or '-'}")
+
+
+@app.command("seed")
+def seed_command() -> None:
+    """Load the shipped script library (tenant NULL, approved by 'library'); unchanged scripts are left alone."""
+    with context.session() as db_session, db_session.begin():
+        report = library.seed(db_session=db_session)
+    console.print(f"seeded {len(report.created)} script(s), {len(report.unchanged)} unchanged")
+
+
+@app.command("list")
+def list_command(
+    stage: Annotated[str | None, typer.Option("--stage")] = None,
+    party: Annotated[str | None, typer.Option("--party", help="debtor or third_party")] = None,
+    step: Annotated[str | None, typer.Option("--step")] = None,
+    objection: Annotated[str | None, typer.Option("--objection")] = None,
+    locale: Annotated[str | None, typer.Option("--locale", help="zh-CN, zh-TW or en")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="draft, approved or retired")] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="tenant code; default: the shipped library")] = None,
+) -> None:
+    """Every version of the scripts that match, one line each: id, key, version, status, locales."""
+    where = library.script_filter(
+        stage=stage, party=party, step=step, objection=objection, locale=locale, status=status
+    )
+    with context.session() as db_session:
+        for line in library.list_lines(db_session=db_session, tenant_code=tenant, where=where):
+            typer.echo(line)
+
+
+@app.command("show")
+def show_command(
+    key: Annotated[str, typer.Argument(help="stage/party/step/persona/objection")],
+    locale: Annotated[str | None, typer.Option("--locale", help="default: every locale")] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="tenant code; default: the shipped library")] = None,
+) -> None:
+    """The newest version of a script and its templates."""
+    with context.session() as db_session:
+        typer.echo(library.show_text(db_session=db_session, key=key, tenant_code=tenant, locale=locale))
+
+
+@app.command("render")
+def render_command(
+    key: Annotated[str, typer.Argument(help="stage/party/step/persona/objection")],
+    case: Annotated[int, typer.Option("--case", help="case id")],
+    locale: Annotated[str, typer.Option("--locale")] = "zh-CN",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD [default: today]")] = None,
+    collector: Annotated[str | None, typer.Option("--collector", help="username [default: assigned]")] = None,
+    settings: Annotated[str | None, typer.Option("--settings", help="YAML with hotline and channels")] = None,
+) -> None:
+    """The script in force for the scenario, filled in with the case's figures (fallback: docs/scripts.md)."""
+    day = parse_date(as_of, option="--as-of") if as_of else date.today()
+    with context.session() as db_session:
+        text = library.render_for_case(
+            db_session=db_session,
+            key=key,
+            case_id=case,
+            locale=locale,
+            as_of=day,
+            collector=collector,
+            settings=settings,
+        )
+    typer.echo(text)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[str, typer.Argument(help="a script library YAML file")],
+    author: Annotated[str, typer.Option("--author", help="username of the maker; scripts go to their tenant")],
+    effective_from: Annotated[str | None, typer.Option("--effective-from", help="YYYY-MM-DD [default: today]")] = None,
+) -> None:
+    """Save every script of the file as a draft (linted); unchanged texts add no version."""
+    day = parse_date(effective_from, option="--effective-from") if effective_from else date.today()
+    with context.session() as db_session, db_session.begin():
+        report = library.import_file(db_session=db_session, path=file, author=author, effective_from=day)
+    console.print(f"saved {len(report.saved)} draft(s), {len(report.unchanged)} unchanged")
+
+
+@app.command("export")
+def export_command(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="tenant code; default: the shipped library")] = None,
+) -> None:
+    """The newest non-retired version of every script as YAML on standard output."""
+    with context.session() as db_session:
+        typer.echo(library.export_text(db_session=db_session, tenant_code=tenant), nl=False)
+
+
+@app.command("approve")
+def approve_command(
+    script_id: Annotated[int, typer.Argument(help="script id (see `arrears scripts list`)")],
+    by: Annotated[str, typer.Option("--by", help="username of a compliance user who did not write it")],
+) -> None:
+    """Publish a draft: maker-checker, compliance role only; the previous approved version is retired."""
+    with context.session() as db_session, db_session.begin():
+        script = library.approve_by(db_session=db_session, script_id=script_id, username=by)
+    console.print(f"approved script {script.id}: {script.key} version {script.version}")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrears.cases.models import Case
+from arrears.cases.models import Case, CaseAssignment
 from arrears.contact.enums import PromiseStatus
 from arrears.contact.models import PromiseToPay
 from arrears.errors import InvalidInput, NotFound
@@ -117,5 +117,23 @@ def _open_promise(db_session: Session, case_id: int) -> PromiseToPay | None:
         select(PromiseToPay)
         .where(PromiseToPay.case_id == case_id, PromiseToPay.status == PromiseStatus.OPEN)
         .order_by(PromiseToPay.due_on)
+    )
+    return db_session.scalars(stmt).first()
+
+
+def get_user(*, db_session: Session, username: str) -> User:
+    """A user by username, for the maker (author) and checker (approver) of a script."""
+    user = db_session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user '{username}'", hint="check the username")
+    return user
+
+
+def assigned_collector(*, db_session: Session, case_id: int) -> int | None:
+    """The user the case was last assigned to, if any: whose name and staff number a script gives."""
+    stmt = (
+        select(CaseAssignment.user_id)
+        .where(CaseAssignment.case_id == case_id, CaseAssignment.user_id.is_not(None))
+        .order_by(CaseAssignment.assigned_at.desc(), CaseAssignment.id.desc())
     )
     return db_session.scalars(stmt).first()
