@@ -7,7 +7,8 @@ written to ``model.json`` by ``python -m arrears.scripts.intents.build``, and
 classifying reads that file and scores in plain Python: TF-IDF with sublinear
 term frequency and L2 norm, then a softmax, exactly what scikit-learn computes.
 The file carries a fingerprint of the corpus, the featuriser and the settings
-below; a test refuses a file whose fingerprint no longer matches.
+below; a test refuses a file whose fingerprint no longer matches. The corpus
+(YAML, pydantic) is imported only to fit, for the same reason.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arrears.errors import ConfigurationError
-from arrears.scripts.intents.corpus import Example, corpus_digest, load
 from arrears.scripts.intents.features import features
 from arrears.scripts.intents.intents import Intent
 from arrears.scripts.intents.normalise import normalise
+
+if TYPE_CHECKING:
+    from arrears.scripts.intents.corpus import Example
 
 FORMAT = 1
 PARAMETERS_FILE = "model.json"
@@ -85,6 +88,8 @@ class LinearModel:
 
 def fingerprint() -> str:
     """What the parameters depend on: the corpus, the featuriser's and normaliser's code, and :data:`SETTINGS`."""
+    from arrears.scripts.intents.corpus import corpus_digest
+
     digest = hashlib.sha256(corpus_digest().encode("ascii"))
     package = resources.files(__package__)
     for module in ("features.py", "normalise.py"):
@@ -123,6 +128,8 @@ def _export(vectoriser: Any, classifier: Any, *, stamp: str) -> LinearModel:
 
 def build() -> LinearModel:
     """The model on the whole corpus, stamped with the current fingerprint."""
+    from arrears.scripts.intents.corpus import load
+
     return fit(load(), stamp=fingerprint())
 
 
