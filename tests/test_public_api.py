@@ -29,6 +29,7 @@ def test_the_core_packages_declare_their_public_api() -> None:
         "arrears.db",
         "arrears.compliance",
         "arrears.compliance.lint",
+        "arrears.scripts.intents",
         "arrears.contact",
         "arrears.strategy",
         "arrears.jobs",
