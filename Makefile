@@ -7,7 +7,7 @@ DEMO_BORROWERS ?= 20000
 BENCH_LOANS ?= 1000000
 BENCH_RUN_LOANS ?= 100000 1000000 3000000
 
-.PHONY: demo test install install-dev lint typecheck unit bench-ledger bench-guard bench-run clean
+.PHONY: demo test install install-dev lint typecheck unit bench-ledger bench-guard bench-run bench-classify clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-run: install-dev
 
 bench-guard: install-dev
 	$(BIN)/python -m arrears.bench.guard --events 1000 --repeats 5000 --report docs/benchmarks.md
+
+bench-classify: install-dev
+	$(BIN)/python -m arrears.bench.classifier --repeats 20 --load-runs 7 --report docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
