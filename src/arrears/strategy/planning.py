@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -21,6 +21,7 @@ from arrears.compliance import service as compliance
 from arrears.compliance.facts import PlannedContact
 from arrears.compliance.guard import decide
 from arrears.compliance.pack import RulePack
+from arrears.compliance.rules import VisitTeam
 from arrears.contact.enums import ContactChannel, Party
 from arrears.errors import ConfigurationError, Conflict, NotFound
 from arrears.org import service as tenants
@@ -212,10 +213,10 @@ def _write_actions(
     longest = max((plan.every_days for _, _, d in decisions for plan in d.treatments), default=1)
     recent = _recent_actions(db_session, cases, as_of, longest)
     tenant = tenants.get(db_session=db_session, tenant_id=context.tenant_id)
-    pack = compliance.pack_for_tenant(tenant)
+    pack = planning_pack(compliance.pack_for_tenant(tenant))
     work_day = as_of + timedelta(days=1)
     guard = compliance.debtor_guard_facts(
-        db_session=db_session, case_ids=cases, until=datetime.combine(work_day, time(0)).astimezone()
+        db_session=db_session, case_ids=cases, until=datetime.combine(work_day, time(0), tzinfo=UTC)
     )
     rows = []
     created = blocked = 0
@@ -247,6 +248,15 @@ def _write_actions(
     return {"actions": created, "blocked": blocked}
 
 
+def planning_pack(pack: RulePack) -> RulePack:
+    """The pack as it applies when tomorrow's work is planned: who goes on a visit is decided when it is logged.
+
+    Every other rule applies as written; the visit-team rule is checked again,
+    with the named collectors, when the visit is recorded through the guard.
+    """
+    return pack.model_copy(update={"rules": tuple(rule for rule in pack.rules if not isinstance(rule, VisitTeam))})
+
+
 def _done_lately(
     recent: Iterable[tuple[int, Treatment, date]] | set[tuple[int, Treatment, date]],
     case_id: int,
@@ -271,13 +281,7 @@ def _guard(
     """Ask the guard about the action at its planned time; a blocked one keeps its rules and reopening time."""
     debtor, history, party_id = facts
     planned_at = datetime.combine(work_day, PLANNED_AT[timing], tzinfo=debtor.home_zone)
-    attempt = PlannedContact(
-        at=planned_at,
-        channel=channel,
-        party=Party.DEBTOR,
-        party_id=party_id,
-        collectors=("planned", "visit") if channel is ContactChannel.VISIT else (),
-    )
+    attempt = PlannedContact(at=planned_at, channel=channel, party=Party.DEBTOR, party_id=party_id)
     decision = decide(pack, debtor, attempt, history)
     if decision.allowed:
         row["not_before"] = planned_at

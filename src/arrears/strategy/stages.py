@@ -31,7 +31,7 @@ from arrears.org.enums import Role
 from arrears.org.models import Team, User
 from arrears.strategy import propensity
 from arrears.strategy.allocation import CaseToAllocate, Collector, allocate
-from arrears.strategy.enums import ActionStatus, Treatment
+from arrears.strategy.enums import ActionStatus, RunStatus, Treatment
 from arrears.strategy.features import read_features, write_segments
 from arrears.strategy.models import CaseStrategy, CollectionAction, QueueEntry, Run, RunStep
 from arrears.strategy.planning import stage_policy
@@ -363,7 +363,7 @@ def stage_report(db_session: Session, context: RunContext, _cases: range) -> dic
     }
     run.report = report
     flag_modified(run, "report")
-    run.status = run.status.DONE
+    run.status = RunStatus.DONE
     run.finished_at = utcnow()
     audit.record(
         db_session=db_session,
