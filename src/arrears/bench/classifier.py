@@ -13,6 +13,7 @@ same run: a bare ``str.lower()`` and dict look-up, and the featuriser alone
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import subprocess
@@ -139,6 +140,8 @@ def render(result: Result, *, repeats: int) -> str:
         "fitted parameters ship as `model.json` and scoring is plain Python.",
         "- `arrears scripts classify` itself also imports every other CLI command's modules; that start-up cost "
         "belongs to the `arrears` command, not to the classifier.",
+        f"- Load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} cores. The fit and the "
+        "p99 move most with other work on a shared machine; compare against the references.",
         MARKER_END,
     ]
     return "\n".join(lines)
