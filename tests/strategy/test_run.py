@@ -158,8 +158,11 @@ def two_days(db_session: Session, tenant: Tenant, *, crash: tuple[Stage, ...] | 
     day(db_session, tenant, date(2026, 2, 21))
 
 
-@pytest.mark.parametrize("stage_name", [stage.name for stage in STAGES])
-@pytest.mark.parametrize("after_work", [False, True])
+KILL_POINTS = [(stage.name, True) for stage in STAGES] + [(STAGES[0].name, False), (STAGES[-1].name, False)]
+"""After each stage's writes (the hard case: work done, not committed), and before any work at both ends."""
+
+
+@pytest.mark.parametrize(("stage_name", "after_work"), KILL_POINTS)
 def test_a_run_killed_at_any_step_and_started_again_ends_as_an_uninterrupted_one(
     db_session: Session, factories: Factories, small_partitions: None, stage_name: str, after_work: bool
 ) -> None:
