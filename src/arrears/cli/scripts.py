@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -174,3 +175,52 @@ def approve_command(
     with context.session() as db_session, db_session.begin():
         script = library.approve_by(db_session=db_session, script_id=script_id, username=by)
     console.print(f"approved script {script.id}: {script.key} version {script.version}")
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+@app.command("suggest")
+def suggest_command(
+    case: Annotated[int, typer.Option("--case", help="case id")],
+    utterance: Annotated[str, typer.Option("--utterance", help="what the debtor just said, or - for stdin")],
+    locale: Annotated[str, typer.Option("--locale", help="zh-CN, zh-TW or en")] = "zh-CN",
+    step: Annotated[str, typer.Option("--step", help="the call step you are at")] = "ask_payment_today",
+    today: Annotated[str | None, typer.Option("--today", help="YYYY-MM-DD; default the machine's date")] = None,
+    collector: Annotated[str | None, typer.Option("--collector", help="username; default the case's")] = None,
+    settings: Annotated[str | None, typer.Option("--settings", help="hotline and channels YAML")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The recommended next script for a case, from what the debtor just said."""
+    from arrears.scripts.library.enums import CallStep, Locale
+    from arrears.scripts.suggest import suggest
+
+    text = read_stdin() if utterance == "-" else utterance
+    chosen_locale = _enum_value(Locale, locale, "--locale")
+    chosen_step = _enum_value(CallStep, step, "--step")
+    day = _today(today)
+    with context.session() as db_session:
+        answer = suggest(
+            db_session=db_session,
+            case_id=case,
+            utterance=text,
+            today=day,
+            settings=library.settings_from(settings),
+            locale=chosen_locale,
+            step=chosen_step,
+            collector_user_id=library.collector_for(db_session, case, collector),
+        )
+    if as_json:
+        typer.echo(json.dumps(answer.as_dict(), ensure_ascii=False))
+        return
+    print_classification(answer.classification, lang="en" if chosen_locale == "en" else "zh")
+    console.print(f"[dim]{answer.key} (script {answer.script_id})[/]")
+    console.print(answer.text)
+
+
+def _enum_value(enum: type[_E], value: str, option: str) -> _E:
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in enum)
+        raise InvalidInput(f"'{value}' is not one of {choices}", where=option) from None

@@ -74,13 +74,13 @@ def render_for_case(
     settings: str | None,
 ) -> str:
     chosen = _choice(Locale, locale, "--locale") or Locale.ZH_CN
-    collector_id = _collector_id(db_session, case_id, collector)
+    collector_id = collector_for(db_session, case_id, collector)
     context = context_for_case(
         db_session=db_session,
         case_id=case_id,
         collector_user_id=collector_id,
         as_of=as_of,
-        settings=_settings(settings),
+        settings=settings_from(settings),
     )
     tenant_id = db_session.get_one(User, collector_id).tenant_id
     published = service.get_published(
@@ -111,7 +111,8 @@ def approve_by(*, db_session: Session, script_id: int, username: str) -> Script:
     return flows.approve(db_session=db_session, script_id=script_id, approver=approver, at=datetime.now(UTC))
 
 
-def _settings(path: str | None) -> ScriptSettings:
+def settings_from(path: str | None) -> ScriptSettings:
+    """The hotline and payment channels: the shipped defaults, or a settings YAML file."""
     if path is None:
         return bundled.load_shipped().defaults
     library = exchange.parse_library(read_text(Path(path), what="a script settings YAML file"), source=path)
@@ -120,7 +121,7 @@ def _settings(path: str | None) -> ScriptSettings:
     return library.defaults
 
 
-def _collector_id(db_session: Session, case_id: int, username: str | None) -> int:
+def collector_for(db_session: Session, case_id: int, username: str | None) -> int:
     if username is not None:
         return get_user(db_session=db_session, username=username).id
     assigned = assigned_collector(db_session=db_session, case_id=case_id)
