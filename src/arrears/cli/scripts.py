@@ -224,3 +224,38 @@ def _enum_value(enum: type[_E], value: str, option: str) -> _E:
     except ValueError:
         choices = ", ".join(member.value for member in enum)
         raise InvalidInput(f"'{value}' is not one of {choices}", where=option) from None
+
+
+@app.command("practise")
+def practise_command(
+    persona: Annotated[str, typer.Option("--persona", help="hostile, victim, overconfident, stubborn, ...")],
+    lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh",
+    seed: Annotated[int, typer.Option("--seed", help="same seed, same debtor")] = 0,
+    today: Annotated[str | None, typer.Option("--today", help="YYYY-MM-DD; default the machine's date")] = None,
+) -> None:
+    """Practise a first call against a simulated debtor: type your line for each step; scored at the end."""
+    import sys
+
+    from arrears.scripts.library.enums import Persona
+    from arrears.scripts.training import practise
+
+    session = practise(_enum_value(Persona, persona, "--persona"), lang=lang, today=_today(today), seed=seed)
+    while not session.finished:
+        console.print(f"[bold]{session.call.step.value}[/] >")
+        line = sys.stdin.readline()
+        if not line:
+            break
+        turn = session.say(line.strip())
+        for finding in turn.findings:
+            console.print(f"  [red]{finding.rule}[/]: {finding.excerpt} — {finding.message}")
+        if turn.reply:
+            console.print(f"  debtor: {turn.reply}")
+    score = session.score()
+    console.print(
+        f"score {score.points}/100; core tasks: "
+        + ", ".join(f"{k} {'✓' if v else '✗'}" for k, v in score.tasks.items())
+    )
+    console.print(
+        f"introduced with a staff number: {'yes' if score.introduced_with_staff_number else 'no'}; "
+        f"compliance findings: {score.findings}"
+    )
