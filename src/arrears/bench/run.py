@@ -97,12 +97,12 @@ def measure(loans: int, postgres_url: str) -> dict[str, Any]:
     return {"loans": loans, "load_seconds": loaded["seconds"], "run": run, "floor": floor}
 
 
-def render(results: list[dict[str, Any]], machine: str) -> str:
+def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
     lines = [
         MARKER_START,
         "## The end-of-day run (`make bench-run`)",
         "",
-        f"Measured on {datetime.now().date().isoformat()} on {machine}, PostgreSQL, commit {_commit()}, "
+        f"Measured on {datetime.now().date().isoformat()} on {machine}, PostgreSQL, commit {commit}, "
         f"as of {AS_OF}; 12 installments per loan, {COLLECTORS} collectors. The run is `arrears run` in process "
         "(one worker); the floor is one bare GROUP BY over the installments table, timed on the same database.",
         "",
@@ -148,8 +148,9 @@ def main(argv: list[str] | None = None) -> None:
         figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(figures, default=str))
         return
+    commit = _commit()  # the code measured, even if HEAD moves while the benchmark runs
     results = [measure(loans, args.postgres_url) for loans in (args.loans or [100_000, 1_000_000])]
-    section = render(results, _machine())
+    section = render(results, _machine(), commit)
     print(section)
     if args.report:
         write_report(args.report, section)
