@@ -462,9 +462,38 @@ class _Replay:
         else:
             item.streams[ChargeKind(component.value)].paid += amount
 
-    def pay(self, payment: PostedPayment, day: date) -> None:
+    def pay_day(self, payments: Sequence[PostedPayment], day: date) -> None:
+        """Apply one value date's payments, in their listed order.
+
+        Installments already due are paid first, payment by payment. Whether
+        the rest settles the loan or pays ahead is decided on the day's total,
+        not payment by payment: two payments on one day must leave the loan as
+        one payment of their sum would, whichever was posted first.
+        """
+        leftovers = []
+        for payment in payments:
+            self.paid_total += payment.amount
+            leftovers.append((payment, self._pay_due(payment, day)))
+        ahead = [item for item in self.items if item.effective_due > day and item.owed > ZERO]
+        remaining = sum((left for _, left in leftovers), ZERO)
+        settles = remaining > ZERO and remaining >= sum((item.principal_left for item in ahead), ZERO)
+        leftovers = [(payment, self._pay_ahead(payment, ahead, left, settles=settles)) for payment, left in leftovers]
+        if self.principal_outstanding() == ZERO:
+            # No principal left, so no interest still to fall due is owed: without
+            # this an interest-only installment after the last principal would reopen
+            # a loan that its payoff had closed.
+            for item in self.items:
+                if item.effective_due > day:
+                    item.interest_waived += item.interest_left
+                    item.interest_left = ZERO
+        for payment, left in leftovers:
+            if left > ZERO:
+                self.overpayment += left
+                self.allocations.append(Allocation(payment.ref, None, Component.OVERPAYMENT, left))
+
+    def _pay_due(self, payment: PostedPayment, day: date) -> Decimal:
+        """Pay what is due by ``day`` in waterfall order; returns what is left of the payment."""
         left = payment.amount
-        self.paid_total += payment.amount
         due = [item for item in self.items if item.effective_due <= day]
         waterfall = self.rules.waterfall
         if waterfall.order is AllocationOrder.INSTALLMENT_FIRST:
@@ -475,31 +504,25 @@ class _Replay:
             if left == ZERO:
                 break
             left = self._apply(payment, item, component, left)
-        ahead = [item for item in self.items if item.effective_due > day and item.owed > ZERO]
-        if left > ZERO and left >= sum((item.principal_left for item in ahead), ZERO):
+        return left
+
+    def _pay_ahead(self, payment: PostedPayment, ahead: list[_Installment], left: Decimal, *, settles: bool) -> Decimal:
+        if left == ZERO:
+            return left
+        if settles:
             # Enough to settle (提前结清): the remaining principal is paid and the
             # interest of periods not yet reached is no longer owed.
             for item in ahead:
                 left = self._apply(payment, item, Component.PRINCIPAL, left)
-        else:
-            # Paying ahead (提前还款): the next installments are paid as they stand,
-            # interest included, so paying a few days early never waives interest.
-            contractual = [c for c in waterfall.components if c in (Component.INTEREST, Component.PRINCIPAL)]
-            for item, component in [(item, component) for item in ahead for component in contractual]:
-                if left == ZERO:
-                    break
-                left = self._apply(payment, item, component, left)
-        if self.principal_outstanding() == ZERO:
-            # No principal left, so no interest still to fall due is owed: without
-            # this an interest-only installment after the last principal would reopen
-            # a loan that its payoff had closed.
-            for item in self.items:
-                if item.effective_due > day:
-                    item.interest_waived += item.interest_left
-                    item.interest_left = ZERO
-        if left > ZERO:
-            self.overpayment += left
-            self.allocations.append(Allocation(payment.ref, None, Component.OVERPAYMENT, left))
+            return left
+        # Paying ahead (提前还款): the next installments are paid as they stand,
+        # interest included, so paying a few days early never waives interest.
+        contractual = [c for c in self.rules.waterfall.components if c in (Component.INTEREST, Component.PRINCIPAL)]
+        for item, component in [(item, component) for item in ahead for component in contractual]:
+            if left == ZERO:
+                break
+            left = self._apply(payment, item, component, left)
+        return left
 
     def _apply(self, payment: PostedPayment, item: _Installment, component: Component, left: Decimal) -> Decimal:
         owing = self._owing(item, component, payment.value_date)
@@ -551,8 +574,7 @@ def compute_position(
         for payment in standing:
             by_day.setdefault(payment.value_date, []).append(payment)
         paydays = sorted(by_day)
-        for payment in by_day.get(terms.disbursed_on, []):
-            replay.pay(payment, terms.disbursed_on)
+        replay.pay_day(by_day.get(terms.disbursed_on, []), terms.disbursed_on)
         replay.end_day(terms.disbursed_on)
         day = terms.disbursed_on + ONE_DAY
         while day <= as_of:
@@ -566,8 +588,7 @@ def compute_position(
             if next_payday is not None:
                 last = min(last, next_payday)
             replay.accrue((last - day).days + 1)
-            for payment in by_day.get(last, []):
-                replay.pay(payment, last)
+            replay.pay_day(by_day.get(last, []), last)
             replay.end_day(last)
             day = last + ONE_DAY
         return _position(replay, as_of)

@@ -1,0 +1,50 @@
+"""Payments sharing a value date count as their sum would: the order they were posted in changes nothing.
+
+Found by the payment-order property: 1.00 then 100.00 on the day of
+disbursement paid ahead (interest included) and then settled, while 100.00
+then 1.00 settled (waiving interest not yet due) and left 1.00 over.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from arrears.ledger.engine import LoanTerms, PostedPayment, ScheduledInstallment, compute_position
+from arrears.ledger.enums import LoanStatus
+from arrears.ledger.rules import ProductRules
+
+DISBURSED = date(2024, 1, 1)
+TERMS = LoanTerms(
+    principal=Decimal("100.00"),
+    disbursed_on=DISBURSED,
+    contract_date=DISBURSED,
+    schedule=(
+        ScheduledInstallment(
+            number=1, due_date=date(2024, 2, 1), principal=Decimal("100.00"), interest=Decimal("1.00")
+        ),
+    ),
+    rules=ProductRules.model_validate({}),
+)
+SMALL = PostedPayment("P1", DISBURSED, Decimal("1.00"))
+LARGE = PostedPayment("P2", DISBURSED, Decimal("100.00"))
+
+
+@pytest.mark.parametrize("payments", [[SMALL, LARGE], [LARGE, SMALL]])
+def test_two_payments_on_one_day_settle_as_their_sum_would(payments: list[PostedPayment]) -> None:
+    position = compute_position(TERMS, payments, as_of=DISBURSED)
+    together = compute_position(TERMS, [PostedPayment("SUM", DISBURSED, Decimal("101.00"))], as_of=DISBURSED)
+    assert position.status is together.status is LoanStatus.CLOSED
+    assert position.overpayment == together.overpayment == Decimal("1.00")
+    assert position.payoff_amount == Decimal("0")
+
+
+def test_payments_too_small_to_settle_together_pay_ahead_with_interest_in_any_order() -> None:
+    a = PostedPayment("A", DISBURSED, Decimal("30.00"))
+    b = PostedPayment("B", DISBURSED, Decimal("20.00"))
+    first = compute_position(TERMS, [a, b], as_of=DISBURSED)
+    second = compute_position(TERMS, [b, a], as_of=DISBURSED)
+    assert first.payoff_amount == second.payoff_amount
+    assert first.overpayment == second.overpayment == Decimal("0")
