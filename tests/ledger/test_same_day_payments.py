@@ -48,3 +48,26 @@ def test_payments_too_small_to_settle_together_pay_ahead_with_interest_in_any_or
     second = compute_position(TERMS, [b, a], as_of=DISBURSED)
     assert first.payoff_amount == second.payoff_amount
     assert first.overpayment == second.overpayment == Decimal("0")
+
+
+def test_the_payoff_quoted_after_a_same_day_payment_closes_the_loan_exactly() -> None:
+    """1.00 paid ahead (0.01 of it interest not yet due); the day's payoff counts that interest as principal."""
+    terms = LoanTerms(
+        principal=Decimal("100.00"),
+        disbursed_on=DISBURSED,
+        contract_date=DISBURSED,
+        schedule=(
+            ScheduledInstallment(number=1, due_date=date(2024, 1, 2), principal=Decimal("0"), interest=Decimal("0.01")),
+            ScheduledInstallment(
+                number=2, due_date=date(2024, 1, 3), principal=Decimal("100.00"), interest=Decimal("0.01")
+            ),
+        ),
+        rules=ProductRules.model_validate({}),
+    )
+    day = date(2024, 1, 2)
+    first = [PostedPayment("P0", day, Decimal("1.00"))]
+    quoted = compute_position(terms, first, as_of=day).payoff_amount
+    assert quoted == Decimal("99.01")
+    closed = compute_position(terms, [*first, PostedPayment("PAYOFF", day, quoted)], as_of=day)
+    assert closed.status is LoanStatus.CLOSED
+    assert closed.overpayment == Decimal("0") and closed.payoff_amount == Decimal("0")

@@ -252,6 +252,12 @@ class _Replay:
         self.allocations: list[Allocation] = []
         self.overpayment = ZERO
         self.paid_total = ZERO
+        self.interest_paid_ahead: tuple[date, Decimal] | None = None
+        """Interest of installments not yet due paid on a day the payments did not settle the loan.
+
+        A payment later that day that settles turns it back into principal (the
+        day's payments count as their sum), so the payoff quoted for that day is
+        lower by this amount."""
         self.charges_paused = False
         self.due_today = False
         self._candidates: list[date] = []
@@ -477,7 +483,10 @@ class _Replay:
         ahead = [item for item in self.items if item.effective_due > day and item.owed > ZERO]
         remaining = sum((left for _, left in leftovers), ZERO)
         settles = remaining > ZERO and remaining >= sum((item.principal_left for item in ahead), ZERO)
+        interest_before = sum((item.interest_left for item in ahead), ZERO)
         leftovers = [(payment, self._pay_ahead(payment, ahead, left, settles=settles)) for payment, left in leftovers]
+        if not settles:
+            self.interest_paid_ahead = (day, interest_before - sum((item.interest_left for item in ahead), ZERO))
         if self.principal_outstanding() == ZERO:
             # No principal left, so no interest still to fall due is owed: without
             # this an interest-only installment after the last principal would reopen
@@ -637,6 +646,8 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
         if item.effective_due <= as_of:
             payoff += item.interest_left
     payoff += penalty_left + late_left
+    if replay.interest_paid_ahead is not None and replay.interest_paid_ahead[0] == as_of:
+        payoff -= replay.interest_paid_ahead[1]
     dpd = replay.days_past_due(as_of)
     oldest = replay.oldest_unpaid_due(as_of)
     cost_limit = None
