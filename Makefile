@@ -27,6 +27,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS) --replace
+	$(BIN)/arrears scripts seed
 	$(BIN)/arrears run --as-of $$(date +%F) --tenant demo
 	$(BIN)/arrears summary --tenant demo
 
