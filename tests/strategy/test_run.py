@@ -147,6 +147,7 @@ def crashing(stage_name: str, *, after_work: bool) -> tuple[Stage, ...]:
 @pytest.fixture
 def small_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stages_module, "partitions_for", lambda **kwargs: partitions_for(**kwargs, size=2))
+    monkeypatch.setattr(stages_module, "LOAN_PARTITION_SIZE", 2)
 
 
 def two_days(db_session: Session, tenant: Tenant, *, crash: tuple[Stage, ...] | None) -> None:

@@ -132,16 +132,26 @@ def run_pass(
     tenant_code: str | None = None,
     progress: Progress | None = None,
     actor: str = "system:pass",
+    loan_ids: range | None = None,
+    sync_cases: bool = True,
 ) -> PassReport:
-    """Compute every loan's position at the end of ``as_of``. Does not commit."""
+    """Compute every loan's position at the end of ``as_of``. Does not commit.
+
+    ``loan_ids`` restricts the pass to a range of loan ids, so the end-of-day run
+    can age a large book in partitions, each its own short transaction; it then
+    syncs cases once for the tenant (``sync_cases=False`` here, see
+    :func:`sync_cases_of`).
+    """
     tenant_id = _tenant_id(db_session, tenant_code)
     catalog = _Catalog.load(db_session)
     report = PassReport(as_of=as_of)
-    last_id = 0
+    last_id = loan_ids.start - 1 if loan_ids is not None else 0
     while True:
         stmt = select(*_LOAN_COLUMNS).where(Loan.id > last_id).order_by(Loan.id).limit(CHUNK)
         if tenant_id is not None:
             stmt = stmt.where(Loan.tenant_id == tenant_id)
+        if loan_ids is not None:
+            stmt = stmt.where(Loan.id < loan_ids.stop)
         loans = _read_loans(db_session, stmt)
         if not loans:
             break
@@ -149,8 +159,26 @@ def run_pass(
         last_id = loans[-1].id
         if progress is not None:
             progress(len(loans))
-    report.cases = cases.sync_with_positions(db_session=db_session, as_of=as_of, actor=actor, tenant_id=tenant_id)
+    if sync_cases:
+        report.cases = cases.sync_with_positions(db_session=db_session, as_of=as_of, actor=actor, tenant_id=tenant_id)
     return report
+
+
+def sync_cases_of(*, db_session: Session, as_of: date, tenant_code: str, actor: str) -> cases.CaseChanges:
+    """Open, reopen and close the tenant's cases from the positions the pass wrote."""
+    tenant_id = _tenant_id(db_session, tenant_code)
+    return cases.sync_with_positions(db_session=db_session, as_of=as_of, actor=actor, tenant_id=tenant_id)
+
+
+def loan_partitions(*, db_session: Session, tenant_code: str, size: int) -> list[range]:
+    """Ranges of loan ids, ``size`` ids wide, covering every loan of the tenant."""
+    tenant_id = _tenant_id(db_session, tenant_code)
+    low, high = db_session.execute(
+        select(func.min(Loan.id), func.max(Loan.id)).where(Loan.tenant_id == tenant_id)
+    ).one()
+    if low is None:
+        return [range(1)]
+    return [range(start, min(start + size, high + 1)) for start in range(low, high + 1, size)]
 
 
 def recompute_loans(*, db_session: Session, loan_ids: Sequence[int], as_of: date, actor: str) -> PassReport:

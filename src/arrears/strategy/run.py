@@ -54,6 +54,8 @@ class Stage:
     name: str
     work: StageWork
     partitioned: bool
+    over: str = "cases"
+    """What a partitioned stage is split by: ``cases`` or ``loans`` (the ledger pass)."""
 
 
 class Progress(Protocol):
@@ -105,11 +107,12 @@ def partitions_for(*, db_session: Session, tenant_id: int, size: int = PARTITION
 
 def planned_steps(run: Run, stages: tuple[Stage, ...]) -> list[StepRef]:
     """Every step of the run, in order; partitioned stages use the ranges fixed when the run planned them."""
-    ranges = [range(start, stop) for start, stop in run.report.get("partitions", [[0, 1]])]
     steps = []
     for stage in stages:
         if stage.partitioned:
-            steps += [StepRef(stage.name, index, case_ids) for index, case_ids in enumerate(ranges)]
+            key = "loan_partitions" if stage.over == "loans" else "partitions"
+            ranges = [range(start, stop) for start, stop in run.report.get(key, [[0, 1]])]
+            steps += [StepRef(stage.name, index, ids) for index, ids in enumerate(ranges)]
         else:
             steps.append(StepRef(stage.name, 0, range(0)))
     return steps

@@ -23,7 +23,7 @@ from arrears.contact import promises
 from arrears.contact.enums import PromiseStatus
 from arrears.contact.models import PromiseToPay
 from arrears.db.base import utcnow
-from arrears.delinquency.daily_pass import run_pass
+from arrears.delinquency.daily_pass import loan_partitions, run_pass, sync_cases_of
 from arrears.delinquency.models import BucketHistory
 from arrears.ledger.models import Loan
 from arrears.org import service as tenants
@@ -43,16 +43,38 @@ COLLECTOR_TREATMENTS = frozenset({Treatment.CALL, Treatment.VISIT})
 FIRST_PASS = time(9, 0)
 
 
-def stage_pass(db_session: Session, context: RunContext, _cases: range) -> dict[str, Any]:
-    """Accrue and age every loan of the tenant (the Foundation pass), opening and closing cases."""
-    report = run_pass(db_session=db_session, as_of=context.as_of, tenant_code=context.tenant_code, actor=context.actor)
-    return {
-        "loans": report.loans,
-        "bucket_moves": report.bucket_moves,
-        "failed": len(report.failed),
-        "cases_opened": report.cases.opened + report.cases.reopened,
-        "cases_closed": report.cases.closed,
-    }
+LOAN_PARTITION_SIZE = 100_000
+"""Loans per pass step: each is one transaction, so audit writers wait minutes at most, and workers share the pass."""
+
+
+def stage_plan_pass(db_session: Session, context: RunContext, _ids: range) -> dict[str, Any]:
+    """Fix the loan-id partitions of the pass."""
+    run = db_session.get_one(Run, context.run_id)
+    ranges = loan_partitions(db_session=db_session, tenant_code=context.tenant_code, size=LOAN_PARTITION_SIZE)
+    run.report = {**run.report, "loan_partitions": [[r.start, r.stop] for r in ranges]}
+    flag_modified(run, "report")
+    return {"partitions": len(ranges)}
+
+
+def stage_pass(db_session: Session, context: RunContext, loans: range) -> dict[str, Any]:
+    """Accrue and age one range of the tenant's loans (the Foundation pass)."""
+    report = run_pass(
+        db_session=db_session,
+        as_of=context.as_of,
+        tenant_code=context.tenant_code,
+        actor=context.actor,
+        loan_ids=loans,
+        sync_cases=False,
+    )
+    return {"loans": report.loans, "bucket_moves": report.bucket_moves, "failed": len(report.failed)}
+
+
+def stage_cases(db_session: Session, context: RunContext, _ids: range) -> dict[str, Any]:
+    """Open, reopen and close cases from the day's positions."""
+    changes = sync_cases_of(
+        db_session=db_session, as_of=context.as_of, tenant_code=context.tenant_code, actor=context.actor
+    )
+    return {"opened": changes.opened + changes.reopened, "closed": changes.closed}
 
 
 def stage_plan(db_session: Session, context: RunContext, _cases: range) -> dict[str, Any]:
@@ -392,7 +414,9 @@ def _rolled(db_session: Session, tenant_id: int, day: date) -> dict[str, dict[st
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("pass", stage_pass, partitioned=False),
+    Stage("plan_pass", stage_plan_pass, partitioned=False),
+    Stage("pass", stage_pass, partitioned=True, over="loans"),
+    Stage("cases", stage_cases, partitioned=False),
     Stage("plan", stage_plan, partitioned=False),
     Stage("promises", stage_promises, partitioned=True),
     Stage("segment", stage_segment, partitioned=True),
