@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from arrears.bench.report import write_section
 from arrears.scripts.intents import classify
 from arrears.scripts.intents.corpus import load, split
 from arrears.scripts.intents.features import features
@@ -148,13 +149,7 @@ def render(result: Result, *, repeats: int) -> str:
 
 
 def write_report(report: Path, section: str) -> None:
-    text = report.read_text(encoding="utf-8") if report.exists() else "# Benchmarks\n"
-    if MARKER_START in text:
-        head, rest = text.split(MARKER_START, 1)
-        text = head + section + rest.split(MARKER_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    report.write_text(text, encoding="utf-8")
+    write_section(report, section, start=MARKER_START, end=MARKER_END)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from arrears.bench.report import write_section
 from arrears.compliance.facts import ContactEvent, ContactHistory, Debtor, PlannedContact
 from arrears.compliance.guard import decide
 from arrears.compliance.pack import RulePack, load_pack
@@ -171,13 +172,7 @@ def render(rows: list[dict[str, object]], *, events: int, repeats: int) -> str:
 
 
 def write_report(report: Path, section: str) -> None:
-    text = report.read_text(encoding="utf-8") if report.exists() else "# Benchmarks\n"
-    if MARKER_START in text:
-        head, rest = text.split(MARKER_START, 1)
-        text = head + section + rest.split(MARKER_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    report.write_text(text, encoding="utf-8")
+    write_section(report, section, start=MARKER_START, end=MARKER_END)
 
 
 def main() -> None:

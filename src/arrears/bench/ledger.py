@@ -31,6 +31,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from arrears.bench.report import write_section
 from arrears.dates import add_months
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
@@ -414,14 +415,7 @@ def render(results: list[dict[str, Any]], machine: str) -> str:
 
 
 def write_report(report: Path, section: str) -> None:
-    existing = report.read_text(encoding="utf-8") if report.exists() else "# Benchmarks\n"
-    if MARKER_START in existing:
-        head, rest = existing.split(MARKER_START, 1)
-        tail = rest.split(MARKER_END, 1)[1] if MARKER_END in rest else ""
-        updated = head + section + tail
-    else:
-        updated = existing.rstrip("\n") + "\n\n" + section + "\n"
-    report.write_text(updated, encoding="utf-8")
+    write_section(report, section, start=MARKER_START, end=MARKER_END)
 
 
 def main(argv: list[str] | None = None) -> None:

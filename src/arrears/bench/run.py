@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from arrears.bench.ledger import AS_OF, _commit, _fresh_postgres, _machine, load, reference
+from arrears.bench.report import write_section
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.org.enums import Role
@@ -126,13 +127,7 @@ def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
 
 
 def write_report(report: Path, section: str) -> None:
-    text_ = report.read_text(encoding="utf-8") if report.exists() else "# Benchmarks\n"
-    if MARKER_START in text_:
-        head, rest = text_.split(MARKER_START, 1)
-        text_ = head + section + rest.split(MARKER_END, 1)[1]
-    else:
-        text_ = text_.rstrip("\n") + "\n\n" + section + "\n"
-    report.write_text(text_, encoding="utf-8")
+    write_section(report, section, start=MARKER_START, end=MARKER_END)
 
 
 def main(argv: list[str] | None = None) -> None:
