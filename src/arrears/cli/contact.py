@@ -28,7 +28,6 @@ from arrears.contact.flows import check_contact, record_contact
 from arrears.contact.schemas import ContactIn
 from arrears.errors import InvalidInput, NotFound
 from arrears.org import service as tenants
-from arrears.org.models import User
 
 contact_app = typer.Typer(no_args_is_help=True, help="Contacts: every one asks the compliance guard first.")
 hold_app = typer.Typer(no_args_is_help=True, help="Holds on cases: dispute, cease contact, opt-outs ...")
@@ -225,10 +224,7 @@ def _case(db_session: Session, case_id: int) -> Case:
 def _user_id(db_session: Session, username: str | None) -> int | None:
     if username is None:
         return None
-    user_id = db_session.scalar(select(User.id).where(User.username == username))
-    if user_id is None:
-        raise NotFound(f"no user '{username}'", hint="give the collector's username")
-    return user_id
+    return tenants.get_user_by_username(db_session=db_session, username=username).id
 
 
 @complaint_app.command("add")

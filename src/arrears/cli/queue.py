@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from arrears.audit.service import cli_actor
 from arrears.cli import context
 from arrears.cli.options import parse_date
-from arrears.errors import NotFound
-from arrears.org.models import User
+from arrears.org import service as tenants
 from arrears.strategy import supervision
 from arrears.strategy.models import CaseStrategy, QueueEntry
 
@@ -26,10 +25,7 @@ UserOption = Annotated[str, typer.Option("--user", help="the collector's usernam
 
 
 def _user_id(db_session: Session, username: str) -> int:
-    user_id = db_session.scalar(select(User.id).where(User.username == username))
-    if user_id is None:
-        raise NotFound(f"no user '{username}'", hint="give the collector's username")
-    return user_id
+    return tenants.get_user_by_username(db_session=db_session, username=username).id
 
 
 @app.command("show")

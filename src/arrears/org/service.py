@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from arrears.errors import NotFound
 from arrears.org.enums import TenantKind
-from arrears.org.models import Tenant
+from arrears.org.models import Tenant, User
 
 
 def get(*, db_session: Session, tenant_id: int) -> Tenant:
@@ -15,6 +15,13 @@ def get(*, db_session: Session, tenant_id: int) -> Tenant:
     if tenant is None:
         raise NotFound(f"no tenant {tenant_id}")
     return tenant
+
+
+def get_user_by_username(*, db_session: Session, username: str) -> User:
+    user = db_session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user '{username}'", hint="give the user's login name")
+    return user
 
 
 def get_by_code(*, db_session: Session, code: str) -> Tenant:
