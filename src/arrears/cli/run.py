@@ -7,6 +7,7 @@ commands start without them.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +19,7 @@ from arrears.audit.service import cli_actor
 from arrears.cli import context
 from arrears.cli.options import parse_date
 from arrears.cli.progress import progress_bar
+from arrears.errors import InvalidInput
 from arrears.settings import get_settings
 from arrears.strategy.models import Run
 
@@ -52,6 +54,10 @@ def run_command(
     from arrears.strategy.stages import STAGES
 
     day = parse_date(as_of, option="--as-of")
+    if day > date.today():
+        raise InvalidInput(
+            f"{day} has not ended yet", where="--as-of", hint="the run closes a day that is over: today or earlier"
+        )
     with context.session_factory() as factory:
         with progress_bar() as bar:
             if queue:
