@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("polars", "procrastinate", "faker", "sklearn", "numpy")
+HEAVY = ("polars", "procrastinate", "faker", "sklearn", "numpy", "fastapi", "uvicorn")
 
 
 def test_starting_the_cli_does_not_load_the_heavy_libraries() -> None:

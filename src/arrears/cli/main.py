@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from arrears.cli import audit as audit_cli
-from arrears.cli import compliance, contact, db, ledger, policy, queue, setup
+from arrears.cli import compliance, contact, db, ledger, policy, queue, setup, token
 from arrears.cli import demo as demo_cli
 from arrears.cli import model as model_cli
 from arrears.cli import scripts as scripts_cli
@@ -13,6 +13,7 @@ from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
 from arrears.cli.lint import lint_command
 from arrears.cli.run import run_command, worker_command
+from arrears.cli.serve import serve_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -39,6 +40,8 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(queue.app, name="queue")
 app.add_typer(model_cli.app, name="model")
 app.add_typer(scripts_cli.app, name="scripts")
+app.add_typer(token.app, name="token")
+app.command("serve")(serve_command)
 
 
 def run() -> None:

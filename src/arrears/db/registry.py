@@ -11,6 +11,7 @@ from arrears.org import models as org_models
 from arrears.portfolio import models as portfolio_models
 from arrears.scripts.library import models as scripts_models
 from arrears.strategy import models as strategy_models
+from arrears.web import models as web_models
 
 MODEL_MODULES = (
     audit_models,
@@ -23,6 +24,7 @@ MODEL_MODULES = (
     portfolio_models,
     scripts_models,
     strategy_models,
+    web_models,
 )
 
 metadata = Base.metadata

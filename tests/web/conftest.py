@@ -1,0 +1,55 @@
+"""An API client on each back end whose requests share the test's rolled-back session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from arrears.org.models import Tenant
+from arrears.settings import Settings
+from arrears.web import tokens
+from arrears.web.app import create_app
+from arrears.web.deps import get_db
+
+Issue = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def api_app(database_url: str) -> Iterator[FastAPI]:
+    app = create_app(Settings(database_url=database_url))
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(api_app: FastAPI, db_session: Session) -> Iterator[TestClient]:
+    def same_session() -> Iterator[Session]:
+        yield db_session
+
+    api_app.dependency_overrides[get_db] = same_session
+    try:
+        yield TestClient(api_app)
+    finally:
+        api_app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def issue(db_session: Session) -> Issue:
+    """A token's secret for ``tenant`` (a fresh tenant by default) with the scopes given."""
+
+    def make(*scopes: str, tenant: Tenant | None = None) -> str:
+        from tests.factories import Factories
+
+        owner = tenant or Factories(db_session).tenant()
+        _, secret = tokens.issue(db_session=db_session, tenant_id=owner.id, name="test", scopes=scopes, actor="test")
+        return secret
+
+    return make
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
