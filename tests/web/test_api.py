@@ -217,6 +217,15 @@ def test_suggest_answers_for_the_tenants_case_and_hides_other_tenants(
     )
 
 
+def test_routing_failures_use_the_envelope(client: TestClient) -> None:
+    unknown = client.get("/api/v1/nothing-here")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+    wrong_method = client.get("/api/v1/lint")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+
+
 def test_the_openapi_document_lists_every_route(api_app: FastAPI) -> None:
     paths = api_app.openapi()["paths"]
     assert set(paths) == {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -48,9 +48,12 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def envelope(code: str, message: str, where: str | None, status: int) -> JSONResponse:
+def envelope(
+    code: str, message: str, where: str | None, status: int, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """The one shape of every error the API returns."""
-    return JSONResponse({"error": {"code": code, "message": message, "where": where}}, status_code=status)
+    body = {"error": {"code": code, "message": message, "where": where}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _arrears_error(_request: Request, error: Exception) -> JSONResponse:
@@ -75,4 +78,4 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     """Routing failures (unknown path, wrong method) in the same envelope."""
     assert isinstance(error, HTTPException)
     code = "not_found" if error.status_code == 404 else "http_error"
-    return envelope(code, str(error.detail), None, error.status_code)
+    return envelope(code, str(error.detail), None, error.status_code, error.headers)
