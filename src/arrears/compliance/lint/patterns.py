@@ -18,6 +18,15 @@ from arrears.errors import ConfigurationError
 
 Language = Literal["zh", "en"]
 _CLAUSE_END = re.compile(r"[,。!?;\n]")
+_SENTENCE_END = re.compile(r"[。!?;\n]|(?<!\d)\.|\.(?!\d)")
+
+
+def _checked(regex: str) -> str:
+    try:
+        re.compile(regex)
+    except re.error as error:
+        raise ValueError(f"bad regex {regex!r}: {error}") from None
+    return regex
 
 
 class _Spec(BaseModel):
@@ -26,11 +35,7 @@ class _Spec(BaseModel):
     @field_validator("regex", check_fields=False)
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as error:
-            raise ValueError(f"bad regex {value!r}: {error}") from None
-        return value
+        return _checked(value)
 
     @field_validator("rule", check_fields=False)
     @classmethod
@@ -61,8 +66,56 @@ class PatternFile(BaseModel):
 
     negators: dict[Language, str]
     negation_window: dict[Language, int]
+    clause_negators: dict[Language, str] = Field(default_factory=dict)
+    negation_breaks: dict[Language, str] = Field(default_factory=dict)
+    coordinators: dict[Language, str] = Field(default_factory=dict)
+    after_negators: dict[Language, str] = Field(default_factory=dict)
     patterns: list[PatternSpec] = Field(min_length=1)
     exemptions: list[ExemptionSpec] = Field(default_factory=list)
+
+    @field_validator("negators", "clause_negators", "negation_breaks", "coordinators", "after_negators")
+    @classmethod
+    def _all_compile(cls, regexes: dict[Language, str]) -> dict[Language, str]:
+        for regex in regexes.values():
+            _checked(regex)
+        return regexes
+
+
+@dataclass(frozen=True)
+class Negation:
+    """How one language marks a match as negated ("请勿转到个人账户", "so please don't")."""
+
+    negators: re.Pattern[str]
+    window: int
+    clause_negators: re.Pattern[str] | None = None
+    breaks: re.Pattern[str] | None = None
+    coordinators: re.Pattern[str] | None = None
+    after: re.Pattern[str] | None = None
+
+    def before(self, text: str, start: int) -> bool:
+        """A negator shortly before ``start`` in its clause, not cut off by a consequence ("要是不能还就…")."""
+        clause = _CLAUSE_END.split(text[:start])[-1]
+        if self.clause_negators is not None and self.clause_negators.search(clause):
+            return True
+        window = clause[max(0, len(clause) - self.window) :]
+        negators = list(self.negators.finditer(window))
+        if not negators:
+            return False
+        return self.breaks is None or self.breaks.search(window[negators[-1].end() :]) is None
+
+    def following(self, text: str, end: int) -> bool:
+        """The sentence ends by forbidding what it just named ("…a loan shark, so please don't.")."""
+        if self.after is None:
+            return False
+        rest = _SENTENCE_END.split(text[end:], maxsplit=1)[0]
+        return self.after.search(rest) is not None
+
+    def coordinated(self, text: str, previous_end: int, start: int) -> bool:
+        """Only a coordinator ("or", "或者") between an earlier negated match and this one."""
+        if self.coordinators is None or previous_end > start:
+            return False
+        gap = text[previous_end:start]
+        return _CLAUSE_END.search(gap) is None and self.coordinators.search(gap) is not None
 
 
 @dataclass(frozen=True)
@@ -74,8 +127,7 @@ class Pattern:
     regex: re.Pattern[str]
     message: str
     unless: ContextFlag | None
-    negation: re.Pattern[str] | None
-    negation_window: int
+    negation: Negation | None
 
 
 @dataclass(frozen=True)
@@ -103,12 +155,24 @@ class PatternSet:
 
     def hits(self, text: str, *, lang: str, context: LintContext) -> Iterator[Hit]:
         """Every match in ``text`` (already normalised) that the context does not excuse."""
+        negated_ends: dict[str, list[int]] = {}
+        candidates: list[tuple[Pattern, int, int]] = []
         for pattern in self.patterns:
             if pattern.lang != lang or (pattern.unless and context.holds(pattern.unless)):
                 continue
             for match in pattern.regex.finditer(text):
-                if match.end() > match.start() and not _negated(text, match.start(), pattern):
-                    yield Hit(pattern.rule, match.start(), match.end(), pattern.message)
+                if match.end() <= match.start():
+                    continue
+                if _negated(text, match.start(), match.end(), pattern):
+                    negated_ends.setdefault(pattern.rule, []).append(match.end())
+                else:
+                    candidates.append((pattern, match.start(), match.end()))
+        for pattern, start, end in candidates:
+            negation = pattern.negation
+            ends = negated_ends.get(pattern.rule, [])
+            if negation is not None and any(negation.coordinated(text, before, start) for before in ends):
+                continue
+            yield Hit(pattern.rule, start, end, pattern.message)
 
     def exempt(self, rule: str, sentence: str, *, lang: str, context: LintContext) -> bool:
         """True when a context fact makes a model finding of ``rule`` on ``sentence`` lawful."""
@@ -121,13 +185,11 @@ class PatternSet:
         )
 
 
-def _negated(text: str, start: int, pattern: Pattern) -> bool:
-    """A negator just before the match, in the same clause ("请勿转到个人账户")."""
+def _negated(text: str, start: int, end: int, pattern: Pattern) -> bool:
+    """Negated before the match in the same clause ("请勿转到个人账户"), or forbidden after it in the sentence."""
     if pattern.negation is None:
         return False
-    before = text[max(0, start - pattern.negation_window) : start]
-    clause = _CLAUSE_END.split(before)[-1]
-    return pattern.negation.search(clause) is not None
+    return pattern.negation.before(text, start) or pattern.negation.following(text, end)
 
 
 def parse(document: object) -> PatternSet:
@@ -136,7 +198,17 @@ def parse(document: object) -> PatternSet:
         spec = PatternFile.model_validate(document)
     except ValidationError as error:
         raise ConfigurationError(f"patterns.yaml is invalid: {error}") from None
-    negators = {lang: re.compile(regex, re.IGNORECASE) for lang, regex in spec.negators.items()}
+    negations = {
+        lang: Negation(
+            negators=re.compile(regex, re.IGNORECASE),
+            window=spec.negation_window.get(lang, 0),
+            clause_negators=_optional(spec.clause_negators, lang),
+            breaks=_optional(spec.negation_breaks, lang),
+            coordinators=_optional(spec.coordinators, lang),
+            after=_optional(spec.after_negators, lang),
+        )
+        for lang, regex in spec.negators.items()
+    }
     patterns = tuple(
         Pattern(
             rule=item.rule,
@@ -144,8 +216,7 @@ def parse(document: object) -> PatternSet:
             regex=re.compile(item.regex, re.IGNORECASE),
             message=item.message or RULES[item.rule].message,
             unless=item.unless,
-            negation=negators.get(item.lang) if item.negatable else None,
-            negation_window=spec.negation_window.get(item.lang, 0),
+            negation=negations.get(item.lang) if item.negatable else None,
         )
         for item in spec.patterns
     )
@@ -153,6 +224,11 @@ def parse(document: object) -> PatternSet:
         Exemption(item.rule, item.lang, item.when, re.compile(item.regex, re.IGNORECASE)) for item in spec.exemptions
     )
     return PatternSet(patterns, exemptions)
+
+
+def _optional(regexes: dict[Language, str], lang: Language) -> re.Pattern[str] | None:
+    regex = regexes.get(lang)
+    return None if regex is None else re.compile(regex, re.IGNORECASE)
 
 
 @cache
