@@ -9,9 +9,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
-from arrears.errors import InvalidInput
+from arrears.errors import ConfigurationError, InvalidInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,3 +47,21 @@ def head_revision() -> str | None:
 
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def check_schema(db_engine: Engine) -> None:
+    """Refuse to work on a database that cannot be opened or is not migrated to the latest schema."""
+    try:
+        with db_engine.connect() as connection:
+            current = current_revision(connection)
+    except OperationalError as exc:
+        raise ConfigurationError(
+            f"cannot open the database: {' '.join(str(exc.orig).split())}", hint="check ARREARS_DATABASE_URL"
+        ) from None
+    if current is None:
+        raise ConfigurationError("the database has no Arrears schema yet", hint="run `arrears db upgrade` first")
+    if current != head_revision():
+        raise ConfigurationError(
+            f"the database schema is at revision {current}, not the latest",
+            hint="run `arrears db upgrade`",
+        )

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 import arrears
-from arrears.cli.context import check_schema
+from arrears.db.migrate import check_schema
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ArrearsError
 from arrears.settings import Settings
