@@ -26,12 +26,11 @@ from arrears.db.base import Money
 from arrears.delinquency.models import BucketHistory
 from arrears.errors import NotFound
 from arrears.ledger.models import Loan, LoanPosition, Product
+from arrears.strategy.definitions import DELINQUENCY_ENTRY_MAX_DPD, HABITUAL_LATE_ENTRIES
 from arrears.strategy.enums import Quadrant
 from arrears.strategy.models import CaseSegment
 
 BROKEN_PROMISE_WINDOW_DAYS = 30
-HABITUAL_LATE_ENTRIES = 3
-"""A borrower whose loans fell overdue this many times in a year is a habitual late payer."""
 ZERO = Decimal("0.00")
 
 
@@ -237,7 +236,7 @@ def _late_entries(db_session: Session, tenant_id: int, case_ids: range, as_of: d
         .join(BucketHistory, BucketHistory.loan_id == Loan.id)
         .where(
             Case.tenant_id == tenant_id,
-            BucketHistory.dpd_at_entry <= 1,
+            BucketHistory.dpd_at_entry <= DELINQUENCY_ENTRY_MAX_DPD,
             BucketHistory.entered_on > as_of - timedelta(days=365),
             BucketHistory.entered_on <= as_of,
         )

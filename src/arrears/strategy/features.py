@@ -25,8 +25,9 @@ from arrears.delinquency.models import BucketHistory
 from arrears.errors import InvalidInput
 from arrears.ledger.models import Loan, LoanPosition, Payment
 from arrears.portfolio.models import Borrower
+from arrears.strategy.definitions import DELINQUENCY_ENTRY_MAX_DPD
 from arrears.strategy.models import CaseSegment
-from arrears.strategy.segmentation import DELINQUENCY_ENTRY_MAX_DPD, FEATURE_SCHEMA
+from arrears.strategy.segmentation import FEATURE_SCHEMA
 
 LOOKBACK_DAYS = 365
 """Past punctuality looks at delinquency entries in this many days up to the as-of date."""

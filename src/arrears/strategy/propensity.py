@@ -27,12 +27,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from arrears.errors import InvalidInput, NotFound
+from arrears.strategy.definitions import DELINQUENCY_ENTRY_MAX_DPD
 from arrears.strategy.enums import Quadrant
 from arrears.strategy.features import LOOKBACK_DAYS, EntryHistory, read_entry_history
 from arrears.strategy.models import PropensityModel
 from arrears.strategy.segmentation import (
     DEFAULT_CONFIG,
-    DELINQUENCY_ENTRY_MAX_DPD,
     SegmentationConfig,
     ability_score,
     quadrant_expr,

@@ -19,16 +19,12 @@ from decimal import Decimal
 
 import polars as pl
 
+from arrears.strategy.definitions import HABITUAL_LATE_ENTRIES
 from arrears.strategy.enums import Quadrant
 
 NEUTRAL = 0.5
 """The factor value of missing data."""
 
-HABITUAL_LATE_ENTRIES = 3
-"""Delinquency entries in a year that make a habitual late payer (the policy facts use the same count)."""
-
-DELINQUENCY_ENTRY_MAX_DPD = 1
-"""A bucket entry at this many days past due or fewer is a new delinquency, not a roll to a later bucket."""
 
 QUADRANT_THRESHOLD = 50
 """A score of 50 or more is able (or willing); below 50 is unable (or unwilling)."""

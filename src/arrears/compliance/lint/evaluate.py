@@ -28,6 +28,7 @@ from arrears.compliance.lint.linter import find
 from arrears.compliance.lint.model import THRESHOLD, SentenceModel, train
 from arrears.compliance.lint.patterns import PatternSet
 from arrears.compliance.lint.rules import RULE_IDS
+from arrears.markdown import replace_between
 
 START = "<!-- evaluation:start -->"
 END = "<!-- evaluation:end -->"
@@ -227,12 +228,7 @@ def _machine() -> str:
 
 def write(path: Path, section: str) -> None:
     """Replace the text between the evaluation markers of ``path`` with ``section``."""
-    text = path.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{path} has no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n{section}{END}{tail}", encoding="utf-8")
+    replace_between(path, section, start=START, end=END)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

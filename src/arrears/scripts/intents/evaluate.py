@@ -22,6 +22,7 @@ from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
+from arrears.markdown import replace_between
 from arrears.scripts.intents.corpus import LANGUAGES, Example, load, split
 from arrears.scripts.intents.intents import Intent
 from arrears.scripts.intents.model import LinearModel, fit, top
@@ -158,12 +159,7 @@ def _machine() -> str:
 
 def write(path: Path, section: str) -> None:
     """Replace the text between the evaluation markers of ``path`` with ``section``."""
-    text = path.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{path} has no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n{section}{END}{tail}", encoding="utf-8")
+    replace_between(path, section, start=START, end=END)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
