@@ -9,7 +9,8 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from arrears.errors import InvalidInput
+from arrears.cases.models import Case
+from arrears.errors import InvalidInput, NotFound
 from arrears.files import read_text
 from arrears.org import service as tenants
 from arrears.org.models import User
@@ -122,6 +123,8 @@ def settings_from(path: str | None) -> ScriptSettings:
 
 
 def collector_for(db_session: Session, case_id: int, username: str | None) -> int:
+    if db_session.get(Case, case_id) is None:
+        raise NotFound(f"no case {case_id}", hint="check the case id")
     if username is not None:
         return get_user(db_session=db_session, username=username).id
     assigned = assigned_collector(db_session=db_session, case_id=case_id)
