@@ -21,6 +21,7 @@ from arrears.org.models import Tenant, User
 from arrears.portfolio.enums import Channel, Gender
 from arrears.portfolio.models import Borrower, ContactPoint, ThirdParty
 from arrears.portfolio.synthetic import generate, resident_id_check_digit, schedule
+from tests.factories import Factories
 
 AS_OF = date(2026, 11, 23)
 BORROWERS = 200
@@ -146,3 +147,11 @@ def test_second_run_is_refused_and_replace_rebuilds(db_session: Session) -> None
         select(AuditRecord.action).where(AuditRecord.tenant_id == tenant_id).order_by(AuditRecord.id)
     )
     assert list(actions) == ["demo.generated", "demo.replaced"]
+
+
+def test_replace_never_wipes_a_tenant_the_demo_did_not_build(db_session: Session, factories: Factories) -> None:
+    lender = factories.tenant("real-lender")
+    loan = factories.loan(tenant=lender)
+    with pytest.raises(Conflict, match="not built by `arrears demo`"):
+        _build(db_session, tenant_code="real-lender", replace=True)
+    assert db_session.get(Loan, loan.id) is not None

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from arrears.audit import service as audit
+from arrears.audit.models import AuditRecord
 from arrears.cases.enums import CaseStatus
 from arrears.cases.models import Case
 from arrears.dates import add_months
@@ -210,6 +211,12 @@ class _Ids:
         return value
 
 
+def _built_by_demo(db_session: Session, tenant_id: int) -> bool:
+    """Only a tenant the demo generated may be wiped by ``--replace`` (its audit log says so)."""
+    built = select(AuditRecord.id).where(AuditRecord.tenant_id == tenant_id, AuditRecord.action == "demo.generated")
+    return db_session.scalar(built.limit(1)) is not None
+
+
 def tenant_has_data(*, db_session: Session, tenant_code: str) -> bool:
     return db_session.scalar(select(Tenant.id).where(Tenant.code == tenant_code)) is not None
 
@@ -260,6 +267,11 @@ def generate(
             hint="add --replace to delete and rebuild its data",
         )
     if existing is not None:
+        if not _built_by_demo(db_session, existing.id):
+            raise Conflict(
+                f"tenant '{tenant_code}' was not built by `arrears demo`: its data is not the demo's to delete",
+                hint="give the demo a tenant code of its own with --tenant",
+            )
         delete_tenant_data(db_session=db_session, tenant_id=existing.id)
         tenant = existing
     else:
