@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +37,10 @@ class ChainFields:
     subject_id: str | None
     origin: str | None
     details: Mapping[str, Any]
+
+
+ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ChainFields) if f.name not in ("seq", "prev_hash"))
+"""The columns an entry's writer gives and its hash covers (the chain adds seq and prev_hash)."""
 
 
 def canonical_time(moment: datetime) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
-from arrears.audit.chain import GENESIS_HASH, ChainFields, check_details, entry_hash
+from arrears.audit.chain import ENTRY_FIELDS, GENESIS_HASH, ChainFields, check_details, entry_hash
 from arrears.audit.models import AuditRecord
 from arrears.db.base import utcnow
 
@@ -26,17 +26,6 @@ CHAIN_LOCK_KEY = 0x6172726561727301
 """PostgreSQL advisory lock held while appending to the chain: ASCII 'arrears' and 0x01."""
 
 _TAIL = "arrears.audit.chain_tail"
-_CHAINED_FIELDS = (
-    "tenant_id",
-    "actor_user_id",
-    "actor",
-    "action",
-    "subject_type",
-    "subject_id",
-    "origin",
-    "details",
-    "occurred_at",
-)
 
 
 @dataclass(slots=True)
@@ -114,7 +103,7 @@ def search(
 
 
 def _entry_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(row) - set(_CHAINED_FIELDS)
+    unknown = set(row) - set(ENTRY_FIELDS)
     if unknown:
         raise TypeError(f"unknown audit fields: {', '.join(sorted(unknown))}")
     details = dict(row.get("details") or {})

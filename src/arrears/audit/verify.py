@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from arrears.audit.chain import GENESIS_HASH, ChainFields, entry_hash
+from arrears.audit.chain import ENTRY_FIELDS, GENESIS_HASH, ChainFields, entry_hash
 from arrears.audit.models import AuditRecord
 
 MAX_PROBLEMS = 100
@@ -107,7 +107,7 @@ def verify_chain(
 
 def _batches(db_session: Session, batch_size: int) -> Iterator[Sequence[Row[Any]]]:
     """Keyset pages on (seq, id): each page is one indexed query and nothing is held between pages."""
-    columns = [getattr(AuditRecord, name) for name in ("id", "seq", "prev_hash", "hash", *_HASHED)]
+    columns = [getattr(AuditRecord, name) for name in ("id", "seq", "prev_hash", "hash", *ENTRY_FIELDS)]
     last: tuple[int, int] | None = None
     while True:
         stmt = select(*columns).order_by(AuditRecord.seq, AuditRecord.id).limit(batch_size)
@@ -122,19 +122,6 @@ def _batches(db_session: Session, batch_size: int) -> Iterator[Sequence[Row[Any]
         last = (batch[-1].seq, batch[-1].id)
 
 
-_HASHED = (
-    "occurred_at",
-    "tenant_id",
-    "actor_user_id",
-    "actor",
-    "action",
-    "subject_type",
-    "subject_id",
-    "origin",
-    "details",
-)
-
-
 def _check_row(report: ChainReport, row: Row[Any]) -> None:
     expected_seq = report.head_seq + 1
     if row.seq == report.head_seq and report.rows_checked:
@@ -143,7 +130,7 @@ def _check_row(report: ChainReport, row: Row[Any]) -> None:
         _add(report, ProblemKind.MISSING, row, f"expected seq {expected_seq}, found {row.seq}")
     elif row.prev_hash != report.head_hash:
         _add(report, ProblemKind.RELINKED, row, "prev_hash is not the hash of the entry before it")
-    fields = ChainFields(seq=row.seq, prev_hash=row.prev_hash, **{name: getattr(row, name) for name in _HASHED})
+    fields = ChainFields(seq=row.seq, prev_hash=row.prev_hash, **{name: getattr(row, name) for name in ENTRY_FIELDS})
     if entry_hash(fields) != row.hash:
         _add(report, ProblemKind.EDITED, row, f"{row.action} on {row.subject_type} no longer matches its hash")
     # Carry on from what is stored, so one tampered entry is reported once, not at every entry after it.
