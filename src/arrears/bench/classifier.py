@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from arrears.bench.report import write_section
+from arrears.bench.report import commit, write_section
 from arrears.scripts.intents import classify
 from arrears.scripts.intents.corpus import load, split
 from arrears.scripts.intents.features import features
@@ -110,11 +110,6 @@ def measure(*, repeats: int, load_runs: int) -> Result:
     return Result(rows, load_seconds(load_runs), imported, fitted, len(texts))
 
 
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unknown"
-
-
 def render(result: Result, *, repeats: int) -> str:
     loads = result.loads
     lines = [
@@ -122,7 +117,7 @@ def render(result: Result, *, repeats: int) -> str:
         "## Intent classifier: load and time per utterance (`make bench-classify`)",
         "",
         f"Measured on {datetime.now().date().isoformat()} on {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}, commit {_commit()}. Targets: load under 1 s, median under 5 ms.",
+        f"Python {platform.python_version()}, commit {commit()}. Targets: load under 1 s, median under 5 ms.",
         "",
         "| load (fresh process, interpreter start excluded) | seconds |",
         "|---|---:|",

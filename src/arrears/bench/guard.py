@@ -14,7 +14,6 @@ import json
 import platform
 import random
 import statistics
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from arrears.bench.report import write_section
+from arrears.bench.report import commit, write_section
 from arrears.compliance.facts import ContactEvent, ContactHistory, Debtor, PlannedContact
 from arrears.compliance.guard import decide
 from arrears.compliance.pack import RulePack, load_pack
@@ -142,18 +141,13 @@ def _end_to_end(events: int, *, repeats: int, rng: random.Random) -> dict[str, o
     }
 
 
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unknown"
-
-
 def render(rows: list[dict[str, object]], *, events: int, repeats: int) -> str:
     lines = [
         MARKER_START,
         "## Compliance guard: one decision on a long history (`make bench-guard`)",
         "",
         f"Measured on {datetime.now().date().isoformat()} on {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}, commit {_commit()}. Each figure is the median (and 99th percentile) "
+        f"Python {platform.python_version()}, commit {commit()}. Each figure is the median (and 99th percentile) "
         f"of {repeats:,} decisions at different planned times. Target: median under 1 ms with {events:,} events.",
         "",
         "| pack | history | median µs | p99 µs |",

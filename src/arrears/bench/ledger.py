@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import platform
 import random
 import resource
 import shutil
@@ -31,7 +29,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from arrears.bench.report import write_section
+from arrears.bench.report import commit, machine, write_section
 from arrears.dates import add_months
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
@@ -315,23 +313,6 @@ def _fresh_postgres(admin_url: str) -> tuple[str, Any]:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unknown"
-
-
-def _machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({model}), {memory:.0f} GiB RAM"
-
-
 def _fresh_database(backend: str, postgres_url: str | None, workdir: Path, label: str) -> tuple[str, Any]:
     if backend == "PostgreSQL":
         assert postgres_url is not None
@@ -383,7 +364,7 @@ def render(results: list[dict[str, Any]], machine: str) -> str:
         MARKER_START,
         "## Ledger: bulk load and the as-of pass (`make bench-ledger`)",
         "",
-        f"Run on {datetime.now(UTC):%Y-%m-%d} at commit {_commit()} on {machine}. "
+        f"Run on {datetime.now(UTC):%Y-%m-%d} at commit {commit()} on {machine}. "
         f"{INSTALLMENTS} installments per loan, as of {AS_OF}; each phase in its own process "
         "(peak memory is that process's maximum resident set).",
         "",
@@ -448,7 +429,7 @@ def main(argv: list[str] | None = None) -> None:
         wanted.remove("postgresql")
     backends = [names[part] for part in wanted]
     results = run_benchmark(args.loans, min(args.import_loans, args.loans), args.postgres_url, args.workdir, backends)
-    section = render(results, _machine())
+    section = render(results, machine())
     print(section)
     if args.report:
         write_report(args.report, section)

@@ -1,7 +1,10 @@
-"""Writing a benchmark's section into docs/benchmarks.md between its own markers."""
+"""What every benchmark report shares: the commit and machine measured, and its section of docs/benchmarks.md."""
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
 from pathlib import Path
 
 
@@ -15,3 +18,22 @@ def write_section(report: Path, section: str, *, start: str, end: str) -> None:
     else:
         updated = existing.rstrip("\n") + "\n\n" + section + "\n"
     report.write_text(updated, encoding="utf-8")
+
+
+def commit() -> str:
+    """The short hash of the checked-out commit (read it before measuring: HEAD may move meanwhile)."""
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
+def machine() -> str:
+    """Operating system, architecture, cores and CPU model, and memory, for the figures' heading."""
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({model}), {memory:.0f} GiB RAM"

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from arrears.bench.ledger import AS_OF, _commit, _fresh_postgres, _machine, load, reference
-from arrears.bench.report import write_section
+from arrears.bench.ledger import AS_OF, _fresh_postgres, load, reference
+from arrears.bench.report import commit, machine, write_section
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.org.enums import Role
@@ -143,9 +143,9 @@ def main(argv: list[str] | None = None) -> None:
         figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(figures, default=str))
         return
-    commit = _commit()  # the code measured, even if HEAD moves while the benchmark runs
+    measured = commit()  # the code measured, even if HEAD moves while the benchmark runs
     results = [measure(loans, args.postgres_url) for loans in (args.loans or [100_000, 1_000_000])]
-    section = render(results, _machine(), commit)
+    section = render(results, machine(), measured)
     print(section)
     if args.report:
         write_report(args.report, section)
