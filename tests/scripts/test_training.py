@@ -91,3 +91,18 @@ def test_practice_from_the_command_line_reads_a_line_per_step_and_prints_the_sco
     )
     assert done.returncode == 0, done.stderr
     assert "debtor:" in done.stdout and "score " in done.stdout
+
+
+def test_an_unknown_practice_language_is_one_line_and_exit_2() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "arrears.cli.main", "scripts", "practise", "--persona", "victim", "--lang", "fr"],
+        input="",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "practice language" in done.stderr and "Traceback" not in done.stderr

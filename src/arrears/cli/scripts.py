@@ -239,6 +239,8 @@ def practise_command(
     from arrears.scripts.library.enums import Persona
     from arrears.scripts.training import practise
 
+    if lang not in ("zh", "en"):
+        raise InvalidInput(f"'{lang}' is not a practice language", where="--lang", hint="use zh or en")
     session = practise(_enum_value(Persona, persona, "--persona"), lang=lang, today=_today(today), seed=seed)
     while not session.finished:
         console.print(f"[bold]{session.call.step.value}[/] >")
