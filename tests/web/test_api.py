@@ -76,7 +76,10 @@ def test_a_token_without_the_scope_is_403(client: TestClient, issue: Issue) -> N
     assert answer.status_code == 403
     assert answer.json()["error"] == {
         "code": "forbidden",
-        "message": "this API token lacks the scope 'scripts:classify' (issue a token with --scope scripts:classify)",
+        "message": (
+            "you may not do this: it needs the permission 'scripts:classify'"
+            " (ask an administrator; an API token needs --scope scripts:classify)"
+        ),
         "where": None,
     }
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from arrears.cases.models import Case
 from arrears.compliance.guard import decide
 from arrears.compliance.lint import LintContext, lint
 from arrears.compliance.pack import load_pack
@@ -22,15 +21,16 @@ from arrears.scripts.library import cli_support
 from arrears.scripts.library.context import get_user
 from arrears.scripts.library.enums import CallStep, Locale
 from arrears.scripts.suggest import suggest
-from arrears.web.deps import DbSession, require_scope
-from arrears.web.models import ApiToken
+from arrears.web.auth import Principal, require
+from arrears.web.deps import DbSession
+from arrears.web.scoping import visible_case
 
 router = APIRouter(prefix="/api/v1")
 
-CheckToken = Annotated[ApiToken, Depends(require_scope("compliance:check"))]
-LintToken = Annotated[ApiToken, Depends(require_scope("lint"))]
-ClassifyToken = Annotated[ApiToken, Depends(require_scope("scripts:classify"))]
-SuggestToken = Annotated[ApiToken, Depends(require_scope("scripts:suggest"))]
+CheckCaller = Annotated[Principal, Depends(require("compliance:check"))]
+LintCaller = Annotated[Principal, Depends(require("lint"))]
+ClassifyCaller = Annotated[Principal, Depends(require("scripts:classify"))]
+SuggestCaller = Annotated[Principal, Depends(require("scripts:suggest"))]
 
 
 class _In(BaseModel):
@@ -116,7 +116,7 @@ def health(db_session: DbSession) -> Health:
 
 @router.post("/compliance/check", tags=["compliance"])
 def compliance_check(
-    token: CheckToken,
+    caller: CheckCaller,
     db_session: DbSession,
     body: Annotated[dict[str, Any], Body(description="the JSON of `arrears compliance check --input`")],
     pack: Literal["cn", "us"] | None = None,
@@ -125,14 +125,14 @@ def compliance_check(
     rule_pack = (
         load_pack(pack)
         if pack is not None
-        else pack_for_tenant(tenants.get(db_session=db_session, tenant_id=token.tenant_id))
+        else pack_for_tenant(tenants.get(db_session=db_session, tenant_id=caller.tenant_id))
     )
     question = parse_check_input(body, where="body")
     return CheckOut.model_validate(decide(rule_pack, *question.to_facts()).as_json())
 
 
 @router.post("/lint", tags=["lint"])
-def lint_text(_token: LintToken, body: LintIn) -> LintOut:
+def lint_text(_caller: LintCaller, body: LintIn) -> LintOut:
     """Findings in a text a collector or template may send or say; empty when clean."""
     if not body.text.strip():
         raise InvalidInput("nothing to lint: the text is empty", where="text")
@@ -142,18 +142,16 @@ def lint_text(_token: LintToken, body: LintIn) -> LintOut:
 
 
 @router.post("/scripts/classify", tags=["scripts"])
-def classify_utterance(_token: ClassifyToken, body: ClassifyIn) -> ClassifyOut:
+def classify_utterance(_caller: ClassifyCaller, body: ClassifyIn) -> ClassifyOut:
     """The intent of one debtor utterance, with any promised date and amount."""
     result = classify(body.text, today=body.today or date.today())
     return ClassifyOut.model_validate(result.as_dict())
 
 
 @router.post("/scripts/suggest", tags=["scripts"])
-def suggest_script(token: SuggestToken, db_session: DbSession, body: SuggestIn) -> SuggestOut:
-    """The next script for one of the tenant's cases, from what the debtor just said."""
-    case = db_session.get(Case, body.case_id)
-    if case is None or case.tenant_id != token.tenant_id:
-        raise NotFound(f"no case {body.case_id}", hint="check the case id: only your tenant's cases are visible")
+def suggest_script(caller: SuggestCaller, db_session: DbSession, body: SuggestIn) -> SuggestOut:
+    """The next script for one of the caller's cases, from what the debtor just said."""
+    case = visible_case(db_session=db_session, principal=caller, case_id=body.case_id)
     answer = suggest(
         db_session=db_session,
         case_id=case.id,
@@ -162,17 +160,17 @@ def suggest_script(token: SuggestToken, db_session: DbSession, body: SuggestIn) 
         settings=cli_support.settings_from(None),
         locale=body.locale,
         step=body.step,
-        collector_user_id=_collector(db_session, token, body.collector),
-        tenant_id=token.tenant_id,
+        collector_user_id=_collector(db_session, caller, body.collector),
+        tenant_id=caller.tenant_id,
     )
     return SuggestOut.model_validate(answer.as_dict())
 
 
-def _collector(db_session: DbSession, token: ApiToken, username: str | None) -> int | None:
-    """The named collector of the token's tenant; None lets ``suggest`` take the case's."""
+def _collector(db_session: DbSession, caller: Principal, username: str | None) -> int | None:
+    """The named collector of the caller's tenant; a person speaks as themselves; None: the case's collector."""
     if username is None:
-        return None
+        return caller.user_id
     user = get_user(db_session=db_session, username=username)
-    if user.tenant_id != token.tenant_id:
+    if user.tenant_id != caller.tenant_id:
         raise NotFound(f"no user '{username}'", hint="check the collector's username")
     return user.id

@@ -19,8 +19,9 @@ from arrears.db.base import utcnow
 from arrears.errors import Conflict, InvalidInput, NotFound
 from arrears.web.exceptions import Unauthenticated
 from arrears.web.models import ApiToken
+from arrears.web.permissions import PERMISSIONS
 
-SCOPES = ("compliance:check", "lint", "scripts:classify", "scripts:suggest")
+SCOPES = tuple(PERMISSIONS)
 SECRET_BYTES = 32
 PREFIX_LENGTH = 8
 REFUSED = "the API token is missing, unknown or revoked"

@@ -1,0 +1,66 @@
+"""What each role may do, as data: the one table every page, API route and test reads.
+
+A permission is a verb on a kind of thing (``cases:work``). A person holds the
+permissions of their role; an API token holds the permissions it was issued with
+(its scopes). Which cases a permission reaches is decided separately, by
+:mod:`arrears.web.scoping`: a collector who may ``cases:work`` works only the cases
+assigned to them.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from arrears.org.enums import Role
+
+PERMISSIONS: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "compliance:check": "ask the contact guard whether a contact may happen",
+        "lint": "check a text with the content linter",
+        "scripts:classify": "classify what a debtor said",
+        "scripts:suggest": "suggest the next script line on a case",
+        "cases:read": "see cases in scope: borrower (masked), loans, timeline, strategy",
+        "cases:work": "record contacts, outcomes and promises on cases in scope",
+        "pii:reveal": "reveal one masked personal field, audited",
+        "queue:read": "see work queues in scope",
+        "team:manage": "reassign cases and change collectors' daily caps in scope",
+        "audit:read": "search the audit log and verify its chain",
+        "holds:manage": "place and lift holds",
+        "complaints:manage": "register and resolve complaints",
+        "contacts:review": "review contacts and notes flagged by the linter",
+        "scripts:approve": "review and approve scripts and templates",
+        "users:manage": "create users, reset passwords, unlock accounts",
+    }
+)
+
+_WORK = frozenset({"cases:read", "cases:work", "queue:read", "lint", "scripts:classify", "scripts:suggest"})
+_CHECK = frozenset({"compliance:check"})
+
+ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
+    {
+        Role.COLLECTOR: _WORK | _CHECK,
+        Role.TEAM_LEAD: _WORK | _CHECK | {"team:manage", "pii:reveal", "complaints:manage"},
+        Role.APPROVER: frozenset({"cases:read", "queue:read", "lint"}),
+        Role.COMPLIANCE: frozenset(
+            {
+                "cases:read",
+                "queue:read",
+                "lint",
+                "compliance:check",
+                "pii:reveal",
+                "audit:read",
+                "holds:manage",
+                "complaints:manage",
+                "contacts:review",
+                "scripts:approve",
+            }
+        ),
+        Role.OPERATIONS: frozenset({"cases:read", "queue:read", "team:manage", "lint", "compliance:check"}),
+        Role.ADMIN: frozenset({"users:manage", "audit:read", "queue:read", "lint"}),
+    }
+)
+
+
+def for_role(role: Role) -> frozenset[str]:
+    """The permissions a person of ``role`` holds."""
+    return ROLE_PERMISSIONS[role]
