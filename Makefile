@@ -7,7 +7,9 @@ DEMO_BORROWERS ?= 20000
 BENCH_LOANS ?= 1000000
 BENCH_RUN_LOANS ?= 100000 1000000 3000000
 
-.PHONY: demo test install install-dev lint typecheck unit bench-ledger bench-guard bench-run bench-classify clean
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils
+
+.PHONY: demo test system-deps install install-dev lint typecheck unit bench-ledger bench-guard bench-run bench-classify clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,16 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts for PDF
+# letters and packs, poppler-utils to read the PDFs back. Installed only when missing.
+system-deps:
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -41,7 +53,7 @@ typecheck: install-dev
 unit: install-dev
 	ARREARS_TEST_POSTGRES_URL=$${ARREARS_TEST_POSTGRES_URL:-$(PG_URL)} $(BIN)/pytest -q
 
-test: lint typecheck unit
+test: system-deps lint typecheck unit
 
 bench-ledger: install-dev
 	$(BIN)/python -m arrears.bench.ledger --loans $(BENCH_LOANS) --postgres-url $(PG_URL) --report docs/benchmarks.md
