@@ -2,6 +2,7 @@
 
 from arrears.audit import models as audit_models
 from arrears.cases import models as cases_models
+from arrears.comms import models as comms_models
 from arrears.compliance import models as compliance_models
 from arrears.contact import models as contact_models
 from arrears.db.base import Base
@@ -16,6 +17,7 @@ from arrears.web import models as web_models
 MODEL_MODULES = (
     audit_models,
     cases_models,
+    comms_models,
     compliance_models,
     contact_models,
     delinquency_models,

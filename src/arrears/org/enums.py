@@ -6,6 +6,7 @@ from enum import StrEnum
 class TenantKind(StrEnum):
     LENDER = "lender"
     AGENCY = "agency"  # 委外催收机构
+    LAW_FIRM = "law_firm"  # 律师事务所: engaged by a lender, the only issuer of lawyer's letters
 
 
 class Role(StrEnum):
