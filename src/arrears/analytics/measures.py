@@ -1,0 +1,52 @@
+"""Every dashboard measure by name: the one list the API, the CLI, the exports and the benchmark read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from arrears.analytics.contacts import complaint_rate, compliance_blocks, contact_rates, promises_kept
+from arrears.analytics.experiment import arm_comparison
+from arrears.analytics.filters import Filters
+from arrears.analytics.productivity import productivity
+from arrears.analytics.recovery import DEFAULT_TARGETS, Target, recovery_by_age, recovery_curve
+from arrears.analytics.rolls import roll_matrix, roll_rates
+from arrears.analytics.tables import Table
+from arrears.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a measure is computed for: the slice, the day it is seen from, and the recovery targets."""
+
+    filters: Filters
+    as_of: date
+    targets: tuple[Target, ...] = DEFAULT_TARGETS
+
+
+Measure = Callable[[Session, Request], Table]
+
+MEASURES: dict[str, Measure] = {
+    "recovery_curve": lambda s, r: recovery_curve(db_session=s, filters=r.filters, as_of=r.as_of, targets=r.targets),
+    "recovery_by_age": lambda s, r: recovery_by_age(db_session=s, filters=r.filters),
+    "roll_matrix": lambda s, r: roll_matrix(db_session=s, filters=r.filters, as_of=r.as_of),
+    "roll_rates": lambda s, r: roll_rates(db_session=s, filters=r.filters, as_of=r.as_of),
+    "contact_rates": lambda s, r: contact_rates(db_session=s, filters=r.filters),
+    "promises_kept": lambda s, r: promises_kept(db_session=s, filters=r.filters),
+    "complaint_rate": lambda s, r: complaint_rate(db_session=s, filters=r.filters),
+    "compliance_blocks": lambda s, r: compliance_blocks(db_session=s, filters=r.filters),
+    "productivity": lambda s, r: productivity(db_session=s, filters=r.filters),
+    "arm_comparison": lambda s, r: arm_comparison(db_session=s, filters=r.filters),
+}
+"""Name -> measure, in the order a dashboard shows them."""
+
+
+def compute(*, db_session: Session, name: str, request: Request) -> Table:
+    """One measure by name; an unknown name is bad input that lists the known ones."""
+    measure = MEASURES.get(name)
+    if measure is None:
+        raise InvalidInput(f"no measure '{name}'", where="measure", hint="one of: " + ", ".join(MEASURES))
+    return measure(db_session, request)

@@ -1,0 +1,141 @@
+"""Roll rates (迁徙率) and cure rate from the bucket history: where the loans in each bucket were a month later.
+
+For each calendar month that has ended by ``as_of`` and starts inside the period,
+a loan's state on the first day of the month and on the first day of the next
+month is read from :class:`BucketHistory`: the stay with ``entered_on <= day <
+left_on`` (or still open) gives the bucket; with no such stay, the ``left_to`` of
+the loan's last stay left on or before that day says ``current`` (cured) or
+``closed``. One aggregate query per month; no loop over loans.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from arrears.analytics.filters import Filters, loan_dimensions
+from arrears.analytics.recovery import bucket_order
+from arrears.analytics.tables import Cell, Table, ratio
+from arrears.dates import add_months
+from arrears.delinquency.models import BucketHistory
+from arrears.ledger.models import Loan
+
+CURRENT = "current"
+CLOSED = "closed"
+
+
+def months(filters: Filters, as_of: date) -> list[date]:
+    """First days of the months that start inside the period and have ended by ``as_of``."""
+    first = filters.start if filters.start.day == 1 else add_months(filters.start.replace(day=1), 1)
+    found = []
+    while first <= filters.end and add_months(first, 1) <= as_of:
+        found.append(first)
+        first = add_months(first, 1)
+    return found
+
+
+def _covering(stay: type[BucketHistory], day: date) -> ColumnElement[bool]:
+    return and_(stay.entered_on <= day, or_(stay.left_on.is_(None), stay.left_on > day))
+
+
+def flows(*, db_session: Session, filters: Filters, as_of: date) -> list[tuple[date, str, str, int]]:
+    """(month, from bucket, to state, loans) for every month of :func:`months`."""
+    found: list[tuple[date, str, str, int]] = []
+    start, end = aliased(BucketHistory), aliased(BucketHistory)
+    last = aliased(BucketHistory)
+    for month in months(filters, as_of):
+        following = add_months(month, 1)
+        gone_to = (
+            select(last.left_to)
+            .where(last.loan_id == start.loan_id, last.left_on <= following)
+            .order_by(last.left_on.desc(), last.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        state = func.coalesce(end.bucket, gone_to, literal(CLOSED))
+        stmt = (
+            select(start.bucket, state, func.count())
+            .join(Loan, Loan.id == start.loan_id)
+            .outerjoin(end, and_(end.loan_id == start.loan_id, _covering(end, following)))
+            .where(loan_dimensions(filters), _covering(start, month))
+            .group_by(start.bucket, state)
+        )
+        if filters.bucket is not None:
+            stmt = stmt.where(start.bucket == filters.bucket)
+        found.extend((month, source, target, count) for source, target, count in db_session.execute(stmt))
+    return found
+
+
+def roll_matrix(*, db_session: Session, filters: Filters, as_of: date) -> Table:
+    """Per month: loans by bucket on the 1st against their state on the next 1st, and each cell's share of its row."""
+    rows_in = flows(db_session=db_session, filters=filters, as_of=as_of)
+    order = bucket_order(db_session=db_session, tenant_id=filters.tenant_id)
+    rank = {name: i for i, name in enumerate([*order, CURRENT, CLOSED])}
+    totals: defaultdict[tuple[date, str], int] = defaultdict(int)
+    for month, source, _, count in rows_in:
+        totals[(month, source)] += count
+    rows: list[tuple[Cell, ...]] = [
+        (month, source, target, count, ratio(count, totals[(month, source)]))
+        for month, source, target, count in sorted(
+            rows_in, key=lambda r: (r[0], rank.get(r[1], 99), rank.get(r[2], 99), r[2])
+        )
+    ]
+    return Table("roll_matrix", ("month", "from_bucket", "to_state", "loans", "share"), rows)
+
+
+def roll_rates(*, db_session: Session, filters: Filters, as_of: date) -> Table:
+    """Per month and bucket: the share that rolled to a later bucket, stayed, and cured (returned to current).
+
+    ``rolled`` counts loans found in any later bucket a month on; ``cured`` those
+    current again; a loan closed (written off, settled, sold) is neither.
+    """
+    order = bucket_order(db_session=db_session, tenant_id=filters.tenant_id)
+    rank = {name: i for i, name in enumerate(order)}
+    cells: defaultdict[tuple[date, str], dict[str, int]] = defaultdict(
+        lambda: {"loans": 0, "rolled": 0, "stayed": 0, "cured": 0, "improved": 0, "closed": 0}
+    )
+    for month, source, target, count in flows(db_session=db_session, filters=filters, as_of=as_of):
+        cell = cells[(month, source)]
+        cell["loans"] += count
+        if target == CURRENT:
+            cell["cured"] += count
+        elif target == CLOSED:
+            cell["closed"] += count
+        elif target == source:
+            cell["stayed"] += count
+        elif rank.get(target, -1) > rank.get(source, -1):
+            cell["rolled"] += count
+        else:
+            cell["improved"] += count
+    rows: list[tuple[Cell, ...]] = []
+    for (month, bucket), c in sorted(cells.items(), key=lambda item: (item[0][0], rank.get(item[0][1], 99))):
+        rows.append(
+            (
+                month,
+                bucket,
+                c["loans"],
+                c["rolled"],
+                ratio(c["rolled"], c["loans"]),
+                c["stayed"],
+                c["improved"],
+                c["cured"],
+                ratio(c["cured"], c["loans"]),
+                c["closed"],
+            )
+        )
+    columns = (
+        "month",
+        "bucket",
+        "loans",
+        "rolled",
+        "roll_rate",
+        "stayed",
+        "improved",
+        "cured",
+        "cure_rate",
+        "closed",
+    )
+    return Table("roll_rates", columns, rows)
