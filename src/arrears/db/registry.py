@@ -8,9 +8,11 @@ from arrears.contact import models as contact_models
 from arrears.db.base import Base
 from arrears.delinquency import models as delinquency_models
 from arrears.ledger import models as ledger_models
+from arrears.legal import models as legal_models
 from arrears.org import models as org_models
 from arrears.portfolio import models as portfolio_models
 from arrears.scripts.library import models as scripts_models
+from arrears.settlement import models as settlement_models
 from arrears.strategy import models as strategy_models
 from arrears.web import models as web_models
 
@@ -22,9 +24,11 @@ MODEL_MODULES = (
     contact_models,
     delinquency_models,
     ledger_models,
+    legal_models,
     org_models,
     portfolio_models,
     scripts_models,
+    settlement_models,
     strategy_models,
     web_models,
 )
