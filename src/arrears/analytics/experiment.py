@@ -49,7 +49,7 @@ def arm_comparison(*, db_session: Session, filters: Filters) -> Table:
         if found is None:
             none4: tuple[Cell, ...] = (None, None, None, None)
             champion_cases, challenger_cases = report.cases[Arm.CHAMPION], report.cases[Arm.CHALLENGER]
-            rows.append((outcome, champion_cases, *none4, challenger_cases, *none4, *none4, None))
+            rows.append((outcome, champion_cases, *none4, challenger_cases, *none4, *none4))
             continue
         champion, challenger = found.champion, found.challenger
         rows.append(

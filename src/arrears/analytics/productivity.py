@@ -1,6 +1,6 @@
 """Collector productivity (人效): work done, what it brought in, and the complaints it drew, side by side.
 
-Rows are in name order and carry complaints next to money on purpose: a
+Rows are in staff-number order and carry complaints next to money on purpose: a
 collector is never ranked on recovered amount alone (DOMAIN.md: judged on
 recovery *and* complaints).
 
@@ -105,7 +105,9 @@ def _recovered(db_session: Session, filters: Filters) -> dict[int, int]:
     credited = (
         payments.with_columns(moment=day_end - pl.duration(microseconds=1))
         .sort("moment")
-        .join_asof(held.sort("assigned_at"), left_on="moment", right_on="assigned_at", by="case_id")
+        .join_asof(
+            held.sort("assigned_at"), left_on="moment", right_on="assigned_at", by="case_id", check_sortedness=False
+        )
         .filter(pl.col("user_id").is_not_null())
         .filter(pl.col("ended_at").is_null() | (pl.col("ended_at") > pl.col("moment")))
         .group_by("user_id")
@@ -123,7 +125,7 @@ def productivity(*, db_session: Session, filters: Filters) -> Table:
         people = people.where(User.id == filters.collector_id)
     if filters.team_id is not None:
         people = people.where(User.team_id == filters.team_id)
-    staff = db_session.execute(people.order_by(User.display_name, User.id)).all()
+    staff = db_session.execute(people.order_by(User.staff_number, User.id)).all()
     ids = [row.id for row in staff]
 
     in_period = and_(
