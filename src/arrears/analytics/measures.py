@@ -44,6 +44,21 @@ MEASURES: dict[str, Measure] = {
 """Name -> measure, in the order a dashboard shows them."""
 
 
+DESCRIPTIONS: dict[str, str] = {
+    "recovery_curve": "share of the amount entering each bucket recovered by each day since entry, against targets",
+    "recovery_by_age": "share of the amount overdue at the start of the period paid during it, by age of debt",
+    "roll_matrix": "loans by bucket on the 1st of each month against their state on the next 1st",
+    "roll_rates": "per month and bucket: share rolled to a later bucket, stayed, improved, cured, closed",
+    "contact_rates": "attempts, contact rate, right-party-contact rate, promise rate",
+    "promises_kept": "promises due and resolved in the period: kept rate, amount promised against paid",
+    "complaint_rate": "complaints per 1,000 contact attempts, overall and by category",
+    "compliance_blocks": "contacts the guard refused, by rule",
+    "productivity": "per collector: cases worked, contacts, promises, kept rate, recovered, complaints",
+    "arm_comparison": "champion against challenger: recovered, cured, complained, with 95% intervals",
+}
+"""One line per measure, for the API's list and the CLI's help (docs/metrics.md has the definitions)."""
+
+
 def compute(*, db_session: Session, name: str, request: Request) -> Table:
     """One measure by name; an unknown name is bad input that lists the known ones."""
     measure = MEASURES.get(name)

@@ -236,3 +236,16 @@ def recovery_by_age(*, db_session: Session, filters: Filters) -> Table:
         loans, amount, got = found.get(age_band(low), (0, 0, 0))
         rows.append((age_band(low), loans, from_minor(amount), from_minor(got), ratio(got, amount)))
     return Table("recovery_by_age", ("age_band", "loans", "overdue", "recovered", "rate"), rows, ignored=())
+
+
+def parse_target(text: str) -> Target:
+    """``[bucket:]day:share`` as typed on the command line or in a query, e.g. ``7:0.6`` or ``M1:15:0.8``."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise InvalidInput(f"target '{text}' is not [bucket:]day:share", where="target", hint="e.g. 7:0.6 or M1:15:0.8")
+    bucket = parts[0] if len(parts) == 3 else None
+    try:
+        day, share = int(parts[-2]), Fraction(parts[-1])
+    except (ValueError, ZeroDivisionError):
+        raise InvalidInput(f"target '{text}' needs a whole day and a share such as 0.6", where="target") from None
+    return Target(day, share, bucket=bucket or None)

@@ -17,6 +17,7 @@ from arrears.errors import ArrearsError
 from arrears.settings import Settings
 from arrears.web.api import router
 from arrears.web.exceptions import status_for
+from arrears.web.routes import analytics as analytics_routes
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.include_router(router)
+    app.include_router(analytics_routes.router)
     app.add_exception_handler(ArrearsError, _arrears_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

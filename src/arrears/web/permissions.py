@@ -30,6 +30,7 @@ PERMISSIONS: MappingProxyType[str, str] = MappingProxyType(
         "contacts:review": "review contacts and notes flagged by the linter",
         "scripts:approve": "review and approve scripts and templates",
         "users:manage": "create users, reset passwords, unlock accounts",
+        "analytics:read": "read the measures in scope: a collector their own productivity, a team lead their team",
     }
 )
 
@@ -38,8 +39,8 @@ _CHECK = frozenset({"compliance:check"})
 
 ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
     {
-        Role.COLLECTOR: _WORK | _CHECK,
-        Role.TEAM_LEAD: _WORK | _CHECK | {"team:manage", "pii:reveal", "complaints:manage"},
+        Role.COLLECTOR: _WORK | _CHECK | {"analytics:read"},
+        Role.TEAM_LEAD: _WORK | _CHECK | {"team:manage", "pii:reveal", "complaints:manage", "analytics:read"},
         Role.APPROVER: frozenset({"cases:read", "queue:read", "lint"}),
         Role.COMPLIANCE: frozenset(
             {
@@ -53,10 +54,13 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
                 "complaints:manage",
                 "contacts:review",
                 "scripts:approve",
+                "analytics:read",
             }
         ),
-        Role.OPERATIONS: frozenset({"cases:read", "queue:read", "team:manage", "lint", "compliance:check"}),
-        Role.ADMIN: frozenset({"users:manage", "audit:read", "queue:read", "lint"}),
+        Role.OPERATIONS: frozenset(
+            {"cases:read", "queue:read", "team:manage", "lint", "compliance:check", "analytics:read"}
+        ),
+        Role.ADMIN: frozenset({"users:manage", "audit:read", "queue:read", "lint", "analytics:read"}),
     }
 )
 
