@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     default_timezone: str = "Asia/Shanghai"
     echo_sql: bool = False
+    cookie_secure: bool = Field(
+        True, description="send session cookies over HTTPS only (browsers treat 127.0.0.1 as secure)"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -53,3 +53,32 @@ def issue(db_session: Session) -> Issue:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def browser(api_app: FastAPI, db_session: Session) -> Iterator[TestClient]:
+    """A client that behaves like a browser on HTTPS: it keeps the secure session cookie."""
+
+    def same_session() -> Iterator[Session]:
+        yield db_session
+
+    api_app.dependency_overrides[get_db] = same_session
+    try:
+        yield TestClient(api_app, base_url="https://testserver", follow_redirects=False)
+    finally:
+        api_app.dependency_overrides.clear()
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form as a person would; the session's CSRF token for later requests."""
+    page = client.get("/login")
+    token = page.cookies.get("arrears_login_csrf") or client.cookies.get("arrears_login_csrf", path="/login")
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    assert answer.status_code == 303, answer.text
+    home = client.get(answer.headers["location"], follow_redirects=True)
+    marker = 'X-CSRF-Token": "'
+    start = home.text.index(marker) + len(marker)
+    return home.text[start : home.text.index('"', start)]

@@ -56,4 +56,8 @@ class User(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list, doc="e.g. zh, yue, en")
     skills: Mapped[list[str]] = mapped_column(JSON, default=list, doc="e.g. hardship, legal, business")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", doc="wrong passwords since the last sign-in, unlock or lock"
+    )
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="no sign-in before this time")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

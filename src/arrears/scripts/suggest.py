@@ -66,8 +66,63 @@ def suggest(
 ) -> Suggestion:
     """The script to answer ``utterance`` on case ``case_id`` with, rendered for the case."""
     classification = classify(utterance, today=today)
+    key, script_id, text = _scripted(
+        db_session=db_session,
+        case_id=case_id,
+        today=today,
+        settings=settings,
+        locale=locale,
+        step=step,
+        party=party,
+        objection=_objection(classification),
+        collector_user_id=collector_user_id,
+        tenant_id=tenant_id,
+    )
+    return Suggestion(classification, str(key), script_id, text)
+
+
+def script_for_step(
+    *,
+    db_session: Session,
+    case_id: int,
+    today: date,
+    settings: ScriptSettings,
+    locale: Locale = Locale.ZH_CN,
+    step: CallStep = CallStep.VERIFY_IDENTITY,
+    party: ScriptParty = ScriptParty.DEBTOR,
+    collector_user_id: int | None = None,
+    tenant_id: int | None = None,
+) -> tuple[str, int, str]:
+    """The scenario key, script id and text of one step of a call before the debtor has said anything."""
+    key, script_id, text = _scripted(
+        db_session=db_session,
+        case_id=case_id,
+        today=today,
+        settings=settings,
+        locale=locale,
+        step=step,
+        party=party,
+        objection=None,
+        collector_user_id=collector_user_id,
+        tenant_id=tenant_id,
+    )
+    return str(key), script_id, text
+
+
+def _scripted(
+    *,
+    db_session: Session,
+    case_id: int,
+    today: date,
+    settings: ScriptSettings,
+    locale: Locale,
+    step: CallStep,
+    party: ScriptParty,
+    objection: Objection | None,
+    collector_user_id: int | None,
+    tenant_id: int | None,
+) -> tuple[ScenarioKey, int, str]:
     stage, persona = case_stage_and_persona(db_session, case_id)
-    objection = _objection(classification)
     key = ScenarioKey(stage=stage, party=party, step=step, persona=persona, objection=objection)
     published = library.get_published(db_session=db_session, tenant_id=tenant_id, key=key, as_of=today, locale=locale)
     collector = collector_user_id or assigned_collector(db_session=db_session, case_id=case_id)
@@ -76,8 +131,7 @@ def suggest(
     context = context_for_case(
         db_session=db_session, case_id=case_id, collector_user_id=collector, as_of=today, settings=settings
     )
-    text = render(published.template, context, locale)
-    return Suggestion(classification, str(key), published.script.id, text)
+    return key, published.script.id, render(published.template, context, locale)
 
 
 def _objection(classification: Classification) -> Objection | None:

@@ -7,18 +7,24 @@ reaches is :mod:`arrears.web.scoping`'s business.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from arrears.org.enums import Role
-from arrears.web import tokens
+from arrears.web import sessions, tokens
 from arrears.web.deps import DbSession, bearer
-from arrears.web.exceptions import Forbidden, Unauthenticated
-from arrears.web.permissions import PERMISSIONS
+from arrears.web.exceptions import CsrfRejected, Forbidden, Unauthenticated
+from arrears.web.permissions import PERMISSIONS, for_role
+
+SESSION_COOKIE = "arrears_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -31,31 +37,82 @@ class Principal:
     user_id: int | None = None
     role: Role | None = None
     team_id: int | None = None
+    display_name: str | None = None
+    locale: str = "zh-CN"
+    csrf_token: str | None = None
+    session_id: int | None = None
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
 
+def principal_of(signed: sessions.Signed) -> Principal:
+    """A signed-in person as a caller: their role's permissions, their team, their language."""
+    user = signed.user
+    return Principal(
+        tenant_id=user.tenant_id,
+        actor=user.username,
+        permissions=for_role(user.role),
+        user_id=user.id,
+        role=user.role,
+        team_id=user.team_id,
+        display_name=user.display_name,
+        locale=user.locale,
+        csrf_token=signed.session.csrf_token,
+        session_id=signed.session.id,
+    )
+
+
 def current_principal(
+    request: Request,
     db_session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller from their API token; 401 otherwise (a refusal's audit entry is kept)."""
-    try:
-        token = tokens.authenticate(db_session=db_session, presented=credentials.credentials if credentials else None)
-    except Unauthenticated:
-        db_session.commit()
-        raise
-    return Principal(tenant_id=token.tenant_id, actor=f"api:{token.prefix}", permissions=frozenset(token.scopes))
+    """The caller: a bearer token when one is sent, else the session cookie; 401 when neither holds.
+
+    Synchronous, so its database work runs in the thread pool, not on the event loop;
+    the CSRF check, which may read the form, is :func:`require`'s.
+    """
+    if credentials is not None:
+        try:
+            token = tokens.authenticate(db_session=db_session, presented=credentials.credentials)
+        except Unauthenticated:
+            db_session.commit()  # keep the refusal's audit entry
+            raise
+        return Principal(tenant_id=token.tenant_id, actor=f"api:{token.prefix}", permissions=frozenset(token.scopes))
+    signed = sessions.lookup(db_session=db_session, secret=request.cookies.get(SESSION_COOKIE))
+    if signed is None:
+        raise Unauthenticated("you are not signed in, or your session has ended", hint="sign in again at /login")
+    return principal_of(signed)
 
 
-def require(permission: str) -> Callable[[Principal], Principal]:
-    """A dependency giving the caller when they hold ``permission``; 403 when they do not."""
-    if permission not in PERMISSIONS:
+async def check_csrf(request: Request, expected: str) -> None:
+    """Refuse a state-changing request whose CSRF token is missing or not the session's."""
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, expected):
+        raise CsrfRejected(
+            "this request did not carry the page's security token",
+            hint="reload the page and try again; scripts must send the X-CSRF-Token header",
+        )
+
+
+def require(permission: str | None) -> Callable[..., Awaitable[Principal]]:
+    """A dependency giving the caller when they hold ``permission`` (None: any caller); 403 when not."""
+    if permission is not None and permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.can(permission):
+    async def check(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        # A browser sends the session cookie on its own, so a state change it carries must
+        # also carry the session's CSRF token (a form field or the header HTMX sends).
+        if principal.csrf_token is not None and request.method not in SAFE_METHODS:
+            await check_csrf(request, principal.csrf_token)
+        if permission is not None and not principal.can(permission):
             raise Forbidden(
                 f"you may not do this: it needs the permission '{permission}'",
                 hint="ask an administrator; an API token needs --scope " + permission,
@@ -63,3 +120,6 @@ def require(permission: str) -> Callable[[Principal], Principal]:
         return principal
 
     return check
+
+
+require_signed_in = require(None)

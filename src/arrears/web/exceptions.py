@@ -12,12 +12,36 @@ class Unauthenticated(ArrearsError):
 
 
 class Forbidden(ArrearsError):
-    """The token is valid but lacks the scope the route needs."""
+    """The caller is known but lacks the permission the route needs."""
 
     code = "forbidden"
 
 
-WEB_STATUS: dict[str, int] = {"unauthenticated": 401, "forbidden": 403}
+class CsrfRejected(ArrearsError):
+    """A state-changing request from a signed-in browser without its session's CSRF token."""
+
+    code = "csrf_rejected"
+
+
+class LoginRefused(ArrearsError):
+    """Wrong password, unknown user or locked account: the message never says which."""
+
+    code = "login_refused"
+
+
+class TooManyAttempts(ArrearsError):
+    """Too many failed sign-ins from one address."""
+
+    code = "too_many_attempts"
+
+
+WEB_STATUS: dict[str, int] = {
+    "unauthenticated": 401,
+    "login_refused": 401,
+    "forbidden": 403,
+    "csrf_rejected": 403,
+    "too_many_attempts": 429,
+}
 
 
 def status_for(error: ArrearsError) -> int:

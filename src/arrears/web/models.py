@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db.base import Base, UtcDateTime, utcnow
@@ -31,3 +31,38 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(80), doc="the actor who issued it")
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebSession(Base):
+    """A signed-in person's session: the cookie holds a secret, the table only its SHA-256.
+
+    Server-side, so signing out, an administrator's lock or a password change ends it
+    at once; it expires after a period idle and, whatever the activity, after a
+    maximum age. The CSRF token of its forms lives here too.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 hex of the cookie's secret")
+    csrf_token: Mapped[str] = mapped_column(String(64), doc="sent back by every form and state-changing request")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, doc="the hard end, whatever the activity")
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class LoginAttempt(Base):
+    """One try at signing in, kept to throttle guessing and to lock an account under attack."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), doc="as typed, lower-cased; may name no user")
+    client_ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
