@@ -17,5 +17,7 @@ def serve_command(
 
     from arrears.settings import get_settings
     from arrears.web.app import create_app
+    from arrears.web.observability import log_config
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    # JSON log lines on stderr, one per request (docs/metrics.md); uvicorn's own access log is folded in.
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_config=log_config())

@@ -17,6 +17,7 @@ from arrears.db.migrate import check_schema
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ArrearsError
 from arrears.settings import Settings
+from arrears.web import observability
 from arrears.web.api import router
 from arrears.web.exceptions import status_for
 from arrears.web.i18n import translator
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.session_factory = make_session_factory(engine)
+    observability.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.include_router(analytics_routes.router)
