@@ -18,7 +18,9 @@ Conventions, all documented in docs/ledger.md:
   on day d pays the charge of day d too;
 - charges are kept exact and truncated to the currency's minor unit (the cent, or
   the yen) when they become payable, so a rounded figure can never break the cap;
-- interest counts against the cost cap on the day it falls due.
+- interest counts against the cost cap on the day it falls due;
+- a restructure (an approved repayment plan) takes effect at the end of its day,
+  after that day's payments: see :class:`Restructure`.
 """
 
 from __future__ import annotations
@@ -70,6 +72,33 @@ class PauseWindow:
 
 
 @dataclass(frozen=True)
+class Restructure:
+    """An approved plan's rewrite of the schedule (债务重组), replayed like any other fact.
+
+    At the end of ``effective_on``, after that day's payments, what is still owed on
+    the installments is closed: up to ``waive_charges``, ``waive_interest`` and
+    ``waive_principal`` is forgiven (oldest installment first; a waiver larger than
+    what is owed forgives what is owed), interest not yet due is dropped, charges
+    still inside grace lapse, and everything else is owed on ``schedule``: new
+    installments numbered after the old ones. Their principal must add up to what
+    was carried; when a back-dated payment changed that, the difference is taken
+    from (or added to) the last new installments, so the plan ends sooner (or the
+    last installment is larger) instead of the loan failing to replay.
+
+    With ``charges_frozen`` (停息挂账) the new installments accrue no overdue charges
+    from the day after ``effective_on`` through ``freeze_ends_on`` (for good when None).
+    """
+
+    effective_on: date
+    schedule: tuple[ScheduledInstallment, ...]
+    waive_charges: Decimal = ZERO
+    waive_interest: Decimal = ZERO
+    waive_principal: Decimal = ZERO
+    charges_frozen: bool = False
+    freeze_ends_on: date | None = None
+
+
+@dataclass(frozen=True)
 class LoanTerms:
     principal: Decimal
     disbursed_on: date
@@ -103,14 +132,20 @@ class InstallmentPosition:
     late_fee_paid: Decimal
     charges_payable: bool
     paid_off_on: date | None
+    principal_waived: Decimal = ZERO
+    principal_rescheduled: Decimal = ZERO
+    interest_rescheduled: Decimal = ZERO
+    charges_waived: Decimal = ZERO
+    charges_rescheduled: Decimal = ZERO
+    rescheduled_on: date | None = None
 
     @property
     def principal_outstanding(self) -> Decimal:
-        return self.principal_due - self.principal_paid
+        return self.principal_due - self.principal_paid - self.principal_waived - self.principal_rescheduled
 
     @property
     def interest_outstanding(self) -> Decimal:
-        return self.interest_due - self.interest_paid - self.interest_waived
+        return self.interest_due - self.interest_paid - self.interest_waived - self.interest_rescheduled
 
 
 @dataclass(frozen=True)
@@ -138,6 +173,9 @@ class LoanPosition:
     accelerated_on: date | None
     installments: tuple[InstallmentPosition, ...]
     allocations: tuple[Allocation, ...]
+    charges_waived: Decimal = ZERO
+    interest_waived_by_plan: Decimal = ZERO
+    principal_waived: Decimal = ZERO
 
     @property
     def overdue_total(self) -> Decimal:
@@ -157,6 +195,8 @@ class _Stream:
     uncapped_scaled: Decimal = ZERO
     daily: Decimal = ZERO  # scaled charge per day while the current segment lasts
     paid: Decimal = ZERO
+    waived: Decimal = ZERO  # forgiven by a restructure
+    moved: Decimal = ZERO  # carried into a restructure's new installments
 
 
 @dataclass
@@ -172,6 +212,11 @@ class _Installment:
     accelerated: bool = False
     paid_off_on: date | None = None
     streams: dict[ChargeKind, _Stream] = field(default_factory=dict)
+    principal_waived: Decimal = ZERO
+    principal_moved: Decimal = ZERO
+    interest_moved: Decimal = ZERO
+    rescheduled_on: date | None = None
+    charge_freeze: PauseWindow | None = None
 
     @property
     def owed(self) -> Decimal:
@@ -219,9 +264,49 @@ def validate_terms(terms: LoanTerms) -> None:
         )
 
 
+def validate_restructures(terms: LoanTerms, restructures: Sequence[Restructure]) -> None:
+    """Refuse restructures the engine cannot replay, saying what is wrong."""
+    numbers = {item.number for item in terms.schedule}
+    previous_day = terms.disbursed_on
+    for index, restructure in enumerate(sorted(restructures, key=lambda entry: entry.effective_on)):
+        where = f"restructures[{index}]"
+        if restructure.effective_on <= previous_day:
+            raise InvalidInput(
+                f"a restructure takes effect on {restructure.effective_on}, not after {previous_day}",
+                where=where,
+                hint="a restructure follows the disbursement date and any earlier restructure",
+            )
+        if min(restructure.waive_charges, restructure.waive_interest, restructure.waive_principal) < ZERO:
+            raise InvalidInput("a waiver cannot be negative", where=where)
+        if not restructure.schedule:
+            raise InvalidInput("a restructure needs at least one new installment", where=where)
+        due_before = restructure.effective_on
+        for item in sorted(restructure.schedule, key=lambda entry: entry.number):
+            if item.number <= max(numbers):
+                raise InvalidInput(
+                    f"new installment number {item.number} is not after the existing ones",
+                    where=f"{where}.schedule[{item.number}]",
+                )
+            if item.due_date <= due_before:
+                raise InvalidInput(
+                    f"due date {item.due_date} is not after {due_before}",
+                    where=f"{where}.schedule[{item.number}]",
+                    hint="new due dates follow the effective date and rise with the number",
+                )
+            if item.principal < ZERO or item.interest < ZERO:
+                raise InvalidInput("installment amounts cannot be negative", where=f"{where}.schedule[{item.number}]")
+            numbers.add(item.number)
+            due_before = item.due_date
+        previous_day = restructure.effective_on
+
+
 class _Replay:
-    def __init__(self, terms: LoanTerms, holds: Sequence[PauseWindow]) -> None:
+    def __init__(
+        self, terms: LoanTerms, holds: Sequence[PauseWindow], restructures: Sequence[Restructure] = ()
+    ) -> None:
         self.terms = terms
+        self.restructures = {item.effective_on: item for item in restructures}
+        self.plan_waivers = [ZERO, ZERO, ZERO]  # charges, interest, principal forgiven by restructures
         self.rules = terms.rules
         self.year = Decimal(self.rules.days_in_year)
         # Charges become payable in whole minor units of the currency (cents, or yen).
@@ -277,6 +362,9 @@ class _Replay:
             self._add_candidate(hold.start)
             if hold.end is not None:
                 self._add_candidate(hold.end + ONE_DAY)
+        for day in self.restructures:
+            # A restructure acts at the end of its day, so that day must end a segment.
+            self._add_candidate(day + ONE_DAY)
 
     def _add_overdue_candidates(self, day: date) -> None:
         """When charges start only at the grace end, that day is an event for an unpaid installment.
@@ -390,6 +478,7 @@ class _Replay:
         for item in self.items:
             accruing = (
                 not self.charges_paused
+                and not (item.charge_freeze is not None and item.charge_freeze.covers(day))
                 and item.effective_due < day
                 and item.owed > ZERO
                 and (charges.accrue_from == "due_date" or day > item.effective_due + grace)
@@ -442,7 +531,7 @@ class _Replay:
     # Payments ------------------------------------------------------------------
 
     def payable_charge(self, stream: _Stream) -> Decimal:
-        return self.truncate(stream.scaled) - stream.paid
+        return self.truncate(stream.scaled) - stream.paid - stream.waived - stream.moved
 
     def truncate(self, scaled: Decimal) -> Decimal:
         return (scaled / self.year).quantize(self.unit, rounding=ROUND_DOWN)
@@ -542,8 +631,78 @@ class _Replay:
         self.allocations.append(Allocation(payment.ref, item.number, component, amount))
         return left - amount
 
+    def restructure(self, plan: Restructure, day: date) -> None:
+        """Close what the old installments owe and carry it into the plan's installments."""
+        waive_charges, waive_interest, waive_principal = plan.waive_charges, plan.waive_interest, plan.waive_principal
+        carried = ZERO
+        for item in self.items:
+            if item.owed == ZERO and all(self.payable_charge(stream) == ZERO for stream in item.streams.values()):
+                continue
+            item.rescheduled_on = day
+            if self.is_payable(item, day):
+                for kind in (ChargeKind.PENALTY, ChargeKind.LATE_FEE):
+                    stream = item.streams[kind]
+                    owing = self.payable_charge(stream)
+                    waived = min(owing, waive_charges)
+                    waive_charges -= waived
+                    stream.waived += waived
+                    stream.moved += owing - waived
+                    carried += owing - waived
+                    self.plan_waivers[0] += waived
+            if item.effective_due <= day:
+                waived = min(item.interest_left, waive_interest)
+                waive_interest -= waived
+                item.interest_waived += waived
+                item.interest_moved += item.interest_left - waived
+                carried += item.interest_left - waived
+                self.plan_waivers[1] += waived
+            else:
+                item.interest_waived += item.interest_left  # not yet earned: the plan sets its own interest
+            item.interest_left = ZERO
+            waived = min(item.principal_left, waive_principal)
+            waive_principal -= waived
+            item.principal_waived += waived
+            item.principal_moved += item.principal_left - waived
+            carried += item.principal_left - waived
+            item.principal_left = ZERO
+            self.plan_waivers[2] += waived
+        freeze = PauseWindow(day + ONE_DAY, plan.freeze_ends_on, False, True) if plan.charges_frozen else None
+        principals = [item.principal for item in sorted(plan.schedule, key=lambda entry: entry.number)]
+        difference = carried - sum(principals, ZERO)
+        if difference > ZERO:
+            principals[-1] += difference
+        for index in range(len(principals) - 1, -1, -1):
+            if difference >= ZERO:
+                break
+            taken = min(principals[index], -difference)
+            principals[index] -= taken
+            difference += taken
+        for entry, principal in zip(sorted(plan.schedule, key=lambda entry: entry.number), principals, strict=True):
+            interest = entry.interest if principal > ZERO else ZERO  # no balance left, no interest on it
+            self.items.append(
+                _Installment(
+                    number=entry.number,
+                    due=entry.due_date,
+                    effective_due=entry.due_date,
+                    principal_due=principal,
+                    interest_due=interest,
+                    principal_left=principal,
+                    interest_left=interest,
+                    streams={kind: _Stream(kind) for kind in ChargeKind},
+                    charge_freeze=freeze,
+                )
+            )
+            self._add_candidate(entry.due_date)
+        if freeze is not None and freeze.end is not None:
+            self._add_candidate(freeze.end + ONE_DAY)
+        # The plan replaces any demand for the whole balance: the new schedule is the contract now.
+        self.accelerated_on = None
+
     def end_day(self, day: date) -> None:
         """Mark installments paid off today; charges still in grace are waived."""
+        plan = self.restructures.get(day)
+        if plan is not None:
+            self.restructure(plan, day)
         for item in self.items:
             if item.paid_off_on is None and item.owed == ZERO:
                 item.paid_off_on = day
@@ -561,9 +720,11 @@ def compute_position(
     *,
     as_of: date,
     holds: Sequence[PauseWindow] = (),
+    restructures: Sequence[Restructure] = (),
 ) -> LoanPosition:
     """The loan's position at the end of ``as_of`` (after that day's payments)."""
     validate_terms(terms)
+    validate_restructures(terms, restructures)
     standing = sorted(
         (payment for payment in payments if not payment.reversed and payment.value_date <= as_of),
         key=lambda payment: payment.value_date,
@@ -578,7 +739,7 @@ def compute_position(
             )
     with localcontext() as context:
         context.prec = 60
-        replay = _Replay(terms, holds)
+        replay = _Replay(terms, holds, restructures)
         by_day: dict[date, list[PostedPayment]] = {}
         for payment in standing:
             by_day.setdefault(payment.value_date, []).append(payment)
@@ -619,8 +780,8 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
                 accelerated=item.accelerated,
                 principal_due=item.principal_due,
                 interest_due=item.interest_due,
-                principal_paid=item.principal_due - item.principal_left,
-                interest_paid=item.interest_due - item.interest_left - item.interest_waived,
+                principal_paid=item.principal_due - item.principal_left - item.principal_waived - item.principal_moved,
+                interest_paid=item.interest_due - item.interest_left - item.interest_waived - item.interest_moved,
                 interest_waived=item.interest_waived,
                 penalty_accrued=penalty_accrued,
                 penalty_paid=penalty.paid,
@@ -628,6 +789,12 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
                 late_fee_paid=late.paid,
                 charges_payable=replay.is_payable(item, as_of),
                 paid_off_on=item.paid_off_on,
+                principal_waived=item.principal_waived,
+                principal_rescheduled=item.principal_moved,
+                interest_rescheduled=item.interest_moved,
+                charges_waived=penalty.waived + late.waived,
+                charges_rescheduled=penalty.moved + late.moved,
+                rescheduled_on=item.rescheduled_on,
             )
         )
         accrued += penalty_accrued + late_accrued
@@ -638,8 +805,8 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
             overdue_principal += item.principal_left
             overdue_interest += item.interest_left
         if replay.is_payable(item, as_of):
-            penalty_left += penalty_accrued - penalty.paid
-            late_left += late_accrued - late.paid
+            penalty_left += penalty_accrued - penalty.paid - penalty.waived - penalty.moved
+            late_left += late_accrued - late.paid - late.waived - late.moved
         else:
             in_grace += penalty_accrued + late_accrued
         payoff += item.principal_left
@@ -677,6 +844,9 @@ def _position(replay: _Replay, as_of: date) -> LoanPosition:
         accelerated_on=replay.accelerated_on,
         installments=tuple(installments),
         allocations=tuple(replay.allocations),
+        charges_waived=replay.plan_waivers[0],
+        interest_waived_by_plan=replay.plan_waivers[1],
+        principal_waived=replay.plan_waivers[2],
     )
 
 
