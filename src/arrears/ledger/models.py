@@ -154,3 +154,39 @@ class LoanPosition(Base):
     @property
     def overdue_total(self) -> Decimal:
         return self.overdue_principal + self.overdue_interest + self.overdue_charges
+
+
+class LoanRestructure(Base):
+    """A restructure of the loan (债务重组) from an approved plan: a fact the engine replays.
+
+    Never edited once written, except ``freeze_ends_on``: a broken plan ends its
+    charge freeze on the day it broke. See :class:`arrears.ledger.engine.Restructure`.
+    """
+
+    __tablename__ = "loan_restructures"
+    __table_args__ = (UniqueConstraint("loan_id", "effective_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    effective_on: Mapped[date] = mapped_column(Date)
+    waive_charges: Mapped[Decimal] = mapped_column(Money)
+    waive_interest: Mapped[Decimal] = mapped_column(Money)
+    waive_principal: Mapped[Decimal] = mapped_column(Money)
+    charges_frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    freeze_ends_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(64), doc="what made it, e.g. plan:12")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RestructuredInstallment(Base):
+    """One installment of a restructure's new schedule, numbered after the loan's earlier ones."""
+
+    __tablename__ = "restructured_installments"
+    __table_args__ = (UniqueConstraint("restructure_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    restructure_id: Mapped[int] = mapped_column(ForeignKey("loan_restructures.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    principal_due: Mapped[Decimal] = mapped_column(Money)
+    interest_due: Mapped[Decimal] = mapped_column(Money)

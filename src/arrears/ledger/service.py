@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from arrears.errors import InvalidInput, NotFound
-from arrears.ledger.models import Product, ProductRuleVersion
+from arrears.ledger.engine import Restructure, ScheduledInstallment
+from arrears.ledger.models import LoanRestructure, Product, ProductRuleVersion, RestructuredInstallment
 from arrears.ledger.rules import ProductRules
 
 
@@ -78,3 +81,65 @@ def upsert(
     db_session.add(version)
     db_session.flush()
     return product, version
+
+
+def restructures_of(*, db_session: Session, loan_ids: Sequence[int]) -> dict[int, list[Restructure]]:
+    """The restructures of these loans, as the engine replays them (``compute_position(restructures=...)``)."""
+    if not loan_ids:
+        return {}
+    rows = db_session.scalars(
+        select(LoanRestructure).where(LoanRestructure.loan_id.in_(loan_ids)).order_by(LoanRestructure.effective_on)
+    ).all()
+    schedules: dict[int, list[ScheduledInstallment]] = defaultdict(list)
+    if rows:
+        stmt = (
+            select(RestructuredInstallment)
+            .where(RestructuredInstallment.restructure_id.in_([row.id for row in rows]))
+            .order_by(RestructuredInstallment.number)
+        )
+        for item in db_session.scalars(stmt):
+            schedules[item.restructure_id].append(
+                ScheduledInstallment(item.number, item.due_date, item.principal_due, item.interest_due)
+            )
+    found: dict[int, list[Restructure]] = defaultdict(list)
+    for row in rows:
+        found[row.loan_id].append(
+            Restructure(
+                effective_on=row.effective_on,
+                schedule=tuple(schedules[row.id]),
+                waive_charges=row.waive_charges,
+                waive_interest=row.waive_interest,
+                waive_principal=row.waive_principal,
+                charges_frozen=row.charges_frozen,
+                freeze_ends_on=row.freeze_ends_on,
+            )
+        )
+    return dict(found)
+
+
+def add_restructure(*, db_session: Session, loan_id: int, restructure: Restructure, source: str) -> LoanRestructure:
+    """Write a restructure fact and its new installments (the caller audits and recomputes)."""
+    row = LoanRestructure(
+        loan_id=loan_id,
+        effective_on=restructure.effective_on,
+        waive_charges=restructure.waive_charges,
+        waive_interest=restructure.waive_interest,
+        waive_principal=restructure.waive_principal,
+        charges_frozen=restructure.charges_frozen,
+        freeze_ends_on=restructure.freeze_ends_on,
+        source=source,
+    )
+    db_session.add(row)
+    db_session.flush()
+    for item in restructure.schedule:
+        db_session.add(
+            RestructuredInstallment(
+                restructure_id=row.id,
+                number=item.number,
+                due_date=item.due_date,
+                principal_due=item.principal,
+                interest_due=item.interest,
+            )
+        )
+    db_session.flush()
+    return row
