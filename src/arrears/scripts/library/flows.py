@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ def approve(*, db_session: Session, script_id: int, approver: User, at: datetime
     until the new version's first day, so a decision can be replayed at any date.
     """
     script = service.get(db_session=db_session, script_id=script_id)
-    _check_approver(script, approver)
+    check_approver(script, approver)
     previous = service.get_approved(db_session=db_session, tenant_id=script.tenant_id, key=script.key)
     if previous is not None:
         _retire(db_session, previous, until=script.effective_from, actor=approver.username)
@@ -118,24 +119,38 @@ def _new_version(
     return script
 
 
-def _check_approver(script: Script, approver: User) -> None:
-    if script.status is not ScriptStatus.DRAFT:
-        raise Conflict(f"script {script.id} is {script.status.value}, only a draft can be approved")
-    if script.tenant_id is None:
+class Approvable(Protocol):
+    """A versioned text under maker-checker: a script here, a letter or message template in :mod:`arrears.comms`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def tenant_id(self) -> int | None: ...
+    @property
+    def status(self) -> ScriptStatus: ...
+    @property
+    def author(self) -> str: ...
+
+
+def check_approver(subject: Approvable, approver: User, *, noun: str = "script") -> None:
+    """Maker-checker (审批): a draft of a tenant, approved by a compliance user of that tenant who did not write it."""
+    if subject.status is not ScriptStatus.DRAFT:
+        raise Conflict(f"{noun} {subject.id} is {subject.status.value}, only a draft can be approved")
+    if subject.tenant_id is None:
         raise InvalidInput(
             "the shipped library is changed by a release, not approved per tenant",
-            where="script",
+            where=noun,
             hint="save a tenant version of the key and approve that",
         )
     if approver.role is not Role.COMPLIANCE:
         raise InvalidInput(
-            f"{approver.username} is {approver.role.value}; only compliance (质检) approves scripts", where="approver"
+            f"{approver.username} is {approver.role.value}; only compliance (质检) approves {noun}s", where="approver"
         )
-    if approver.tenant_id != script.tenant_id:
-        raise InvalidInput(f"{approver.username} is not a user of the script's tenant", where="approver")
-    if approver.username == script.author:
+    if approver.tenant_id != subject.tenant_id:
+        raise InvalidInput(f"{approver.username} is not a user of the {noun}'s tenant", where="approver")
+    if approver.username == subject.author:
         raise InvalidInput(
-            f"{approver.username} wrote script {script.id} and cannot also approve it",
+            f"{approver.username} wrote {noun} {subject.id} and cannot also approve it",
             where="approver",
             hint="maker-checker: another compliance user must approve",
         )

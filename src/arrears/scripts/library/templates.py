@@ -131,8 +131,12 @@ class ScriptContext(BaseModel):
         }
 
 
-def check_template(text: str, *, where: str) -> frozenset[str]:
-    """The variables ``text`` uses; refuses syntax errors, unknown names or filters and any other construct."""
+def check_template(text: str, *, where: str, variables: Mapping[str, str] = VARIABLES) -> frozenset[str]:
+    """The variables ``text`` uses; refuses syntax errors, unknown names or filters and any other construct.
+
+    ``variables`` is the closed set a template may print: the scripts' by default;
+    the letters and messages of :mod:`arrears.comms` pass their larger set.
+    """
     try:
         tree = _environment(DEFAULT_LOCALE, "¥").parse(text)
     except TemplateSyntaxError as error:
@@ -140,28 +144,43 @@ def check_template(text: str, *, where: str) -> frozenset[str]:
     for node in tree.find_all(nodes.Node):
         _check_node(node, where)
     used = frozenset(meta.find_undeclared_variables(tree))
-    unknown = sorted(used - VARIABLES.keys())
+    unknown = sorted(used - variables.keys())
     if unknown:
         raise InvalidInput(
             f"template uses unknown variable '{unknown[0]}'",
             where=where,
-            hint=f"variables: {', '.join(VARIABLES)}",
+            hint=f"variables: {', '.join(variables)}",
         )
     return used
 
 
 def render(template: str, context: ScriptContext, locale: Locale, *, currency_symbol: str = "¥") -> str:
     """The text of ``template`` for ``context`` in ``locale``; printing a variable without a value is an error."""
-    check_template(template, where=f"template ({locale})")
+    return render_values(
+        template,
+        context.variables(locale),
+        locale,
+        currency_symbol=currency_symbol,
+        missing_hint="the script needs a promise or a due date",
+    )
+
+
+def render_values(
+    template: str,
+    values: Mapping[str, object],
+    locale: Locale,
+    *,
+    currency_symbol: str = "¥",
+    variables: Mapping[str, str] = VARIABLES,
+    missing_hint: str | None = None,
+) -> str:
+    """``template`` filled with ``values`` in the sandbox; ``variables`` is the closed set it may print."""
+    check_template(template, where=f"template ({locale})", variables=variables)
     compiled = _environment(locale, currency_symbol).from_string(template)
     try:
-        return compiled.render(context.variables(locale)).strip()
+        return compiled.render(dict(values)).strip()
     except UndefinedError as error:
-        raise InvalidInput(
-            f"cannot render: {error.message}",
-            where=f"template ({locale})",
-            hint="the script needs a promise or a due date",
-        ) from None
+        raise InvalidInput(f"cannot render: {error.message}", where=f"template ({locale})", hint=missing_hint) from None
 
 
 def _check_node(node: nodes.Node, where: str) -> None:
