@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from arrears.cli import analytics as analytics_cli
 from arrears.cli import audit as audit_cli
 from arrears.cli import compliance, contact, db, ledger, policy, queue, setup, token
 from arrears.cli import demo as demo_cli
@@ -41,6 +42,7 @@ app.add_typer(queue.app, name="queue")
 app.add_typer(model_cli.app, name="model")
 app.add_typer(scripts_cli.app, name="scripts")
 app.add_typer(token.app, name="token")
+app.add_typer(analytics_cli.app, name="analytics")
 app.command("serve")(serve_command)
 
 

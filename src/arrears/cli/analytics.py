@@ -1,0 +1,162 @@
+"""``arrears analytics``: the dashboard's measures in the terminal, as JSON or CSV, or every one in a workbook."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arrears.analytics.filters import Filters
+from arrears.analytics.measures import DESCRIPTIONS, MEASURES, Request, compute
+from arrears.analytics.recovery import DEFAULT_TARGETS, parse_target
+from arrears.analytics.tables import Table, text, to_csv, to_xlsx
+from arrears.cli import context
+from arrears.cli.options import parse_date
+from arrears.errors import InvalidInput, NotFound
+from arrears.ledger.models import Product
+from arrears.org import service as tenants
+from arrears.org.models import Team
+from arrears.strategy.enums import Arm
+
+app = typer.Typer(no_args_is_help=True, help="Measures: recovery, roll rates, contacts, promises, complaints, people.")
+console = Console(highlight=False, soft_wrap=True)
+
+TenantOption = Annotated[str, typer.Option("--tenant", help="tenant code")]
+FromOption = Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")]
+ToOption = Annotated[str, typer.Option("--to", help="last day (included), YYYY-MM-DD")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="day the figures are seen from; default --to")]
+ProductOption = Annotated[str | None, typer.Option("--product", help="product code")]
+BucketOption = Annotated[str | None, typer.Option("--bucket", help="bucket name")]
+TeamOption = Annotated[str | None, typer.Option("--team", help="team name")]
+CollectorOption = Annotated[str | None, typer.Option("--collector", help="collector's login name")]
+ArmOption = Annotated[Arm | None, typer.Option("--arm", help="champion or challenger")]
+TargetOption = Annotated[
+    list[str] | None, typer.Option("--target", help="recovery target [bucket:]day:share; repeat; default 7:0.6 15:0.8")
+]
+
+
+@dataclass(frozen=True)
+class Given:
+    tenant: str
+    start: str
+    end: str
+    as_of: str | None
+    product: str | None
+    bucket: str | None
+    team: str | None
+    collector: str | None
+    arm: Arm | None
+    targets: list[str] | None
+
+    def request(self, db_session: Session) -> Request:
+        tenant = tenants.get_by_code(db_session=db_session, code=self.tenant)
+        product_id = team_id = collector_id = None
+        if self.product is not None:
+            product_id = db_session.scalar(
+                select(Product.id).where(Product.tenant_id == tenant.id, Product.code == self.product)
+            )
+            if product_id is None:
+                raise NotFound(f"no product '{self.product}' in {self.tenant}", hint="give the product code")
+        if self.team is not None:
+            team_id = db_session.scalar(select(Team.id).where(Team.tenant_id == tenant.id, Team.name == self.team))
+            if team_id is None:
+                raise NotFound(f"no team '{self.team}' in {self.tenant}", hint="give the team's name")
+        if self.collector is not None:
+            user = tenants.get_user_by_username(db_session=db_session, username=self.collector)
+            if user.tenant_id != tenant.id:
+                raise NotFound(f"no user '{self.collector}' in {self.tenant}", hint="give the user's login name")
+            collector_id = user.id
+        end = parse_date(self.end, option="--to")
+        filters = Filters(
+            tenant.id,
+            parse_date(self.start, option="--from"),
+            end,
+            product_id=product_id,
+            bucket=self.bucket,
+            team_id=team_id,
+            collector_id=collector_id,
+            arm=self.arm,
+        )
+        targets = tuple(parse_target(t) for t in self.targets) if self.targets else DEFAULT_TARGETS
+        as_of = parse_date(self.as_of, option="--as-of") if self.as_of else end
+        return Request(filters, as_of=as_of, targets=targets)
+
+
+def _print(table: Table) -> None:
+    shown = RichTable(title=table.measure)
+    for column in table.columns:
+        shown.add_column(column)
+    for row in table.records():
+        shown.add_row(*("" if value is None else str(value) for value in row.values()))
+    console.print(shown)
+    if table.ignored:
+        console.print(f"not applied to this measure: {', '.join(table.ignored)}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """The measures, one line each (docs/metrics.md defines them)."""
+    for name in MEASURES:
+        console.print(f"{name:<18} {DESCRIPTIONS[name]}")
+
+
+@app.command("show")
+def show_command(
+    measure: Annotated[str, typer.Argument(help="a measure from `arrears analytics list`")],
+    tenant: TenantOption,
+    start: FromOption,
+    end: ToOption,
+    as_of: AsOfOption = None,
+    product: ProductOption = None,
+    bucket: BucketOption = None,
+    team: TeamOption = None,
+    collector: CollectorOption = None,
+    arm: ArmOption = None,
+    target: TargetOption = None,
+    output: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+) -> None:
+    """One measure for a tenant and period, as a table, JSON or CSV."""
+    if output not in ("table", "json", "csv"):
+        raise InvalidInput(f"unknown format '{output}'", where="--format", hint="table, json or csv")
+    given = Given(tenant, start, end, as_of, product, bucket, team, collector, arm, target)
+    with context.session() as db_session:
+        table = compute(db_session=db_session, name=measure, request=given.request(db_session))
+    if output == "json":
+        body = {"measure": table.measure, "rows": table.records(), "ignored_filters": list(table.ignored)}
+        typer.echo(json.dumps(body, ensure_ascii=False, default=text))
+    elif output == "csv":
+        typer.echo(to_csv(table), nl=False)
+    else:
+        _print(table)
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="the .xlsx file to write")],
+    tenant: TenantOption,
+    start: FromOption,
+    end: ToOption,
+    as_of: AsOfOption = None,
+    product: ProductOption = None,
+    bucket: BucketOption = None,
+    team: TeamOption = None,
+    collector: CollectorOption = None,
+    arm: ArmOption = None,
+    target: TargetOption = None,
+) -> None:
+    """Every measure for a tenant and period in one workbook, a sheet each."""
+    if out.suffix.lower() != ".xlsx":
+        raise InvalidInput(f"'{out}' is not an .xlsx file", where="--out", hint="name it e.g. march.xlsx")
+    given = Given(tenant, start, end, as_of, product, bucket, team, collector, arm, target)
+    with context.session() as db_session:
+        request = given.request(db_session)
+        tables = [compute(db_session=db_session, name=name, request=request) for name in MEASURES]
+    out.write_bytes(to_xlsx(tables))
+    console.print(f"wrote {len(tables)} measures to {out}")
