@@ -8,6 +8,7 @@ from arrears.cli import analytics as analytics_cli
 from arrears.cli import audit as audit_cli
 from arrears.cli import compliance, contact, db, ledger, policy, queue, setup, token
 from arrears.cli import demo as demo_cli
+from arrears.cli import legal as legal_cli
 from arrears.cli import model as model_cli
 from arrears.cli import scripts as scripts_cli
 from arrears.cli.errors import run_cli
@@ -44,6 +45,8 @@ app.add_typer(scripts_cli.app, name="scripts")
 app.add_typer(token.app, name="token")
 app.add_typer(analytics_cli.app, name="analytics")
 app.command("serve")(serve_command)
+app.add_typer(legal_cli.legal_app, name="legal")
+app.add_typer(legal_cli.agency_app, name="agency")
 
 
 def run() -> None:

@@ -96,7 +96,7 @@ def place(
         raise InvalidInput(
             f"tenant {agency.code} is a {agency.kind.value}, not an agency",
             where="agency_tenant_id",
-            hint="create the agency with `arrears tenant add --kind agency`",
+            hint="create the agency with `arrears tenant create --kind agency`",
         )
     if agency.id == case.tenant_id:
         raise InvalidInput("a tenant cannot place its own case with itself", where="agency_tenant_id")
