@@ -6,10 +6,11 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_BORROWERS ?= 20000
 BENCH_LOANS ?= 1000000
 BENCH_RUN_LOANS ?= 100000 1000000 3000000
+BENCH_ANALYTICS_LOANS ?= 1000000
 
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils
 
-.PHONY: demo test system-deps install install-dev lint typecheck unit bench-ledger bench-guard bench-run bench-classify clean
+.PHONY: demo test system-deps install install-dev lint typecheck unit bench-ledger bench-guard bench-run bench-classify bench-analytics clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,9 @@ bench-guard: install-dev
 
 bench-classify: install-dev
 	$(BIN)/python -m arrears.bench.classifier --repeats 20 --load-runs 7 --report docs/benchmarks.md
+
+bench-analytics: install-dev
+	$(BIN)/python -m arrears.bench.analytics $(foreach n,$(BENCH_ANALYTICS_LOANS),--loans $(n)) --postgres-url $(PG_URL) --report docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
