@@ -11,6 +11,7 @@ from arrears.cli import demo as demo_cli
 from arrears.cli import legal as legal_cli
 from arrears.cli import model as model_cli
 from arrears.cli import scripts as scripts_cli
+from arrears.cli import settlement as settlement_cli
 from arrears.cli.errors import run_cli
 from arrears.cli.importing import app as import_app
 from arrears.cli.lint import lint_command
@@ -43,6 +44,8 @@ app.add_typer(queue.app, name="queue")
 app.add_typer(model_cli.app, name="model")
 app.add_typer(scripts_cli.app, name="scripts")
 app.add_typer(token.app, name="token")
+app.add_typer(settlement_cli.plan_app, name="plan")
+app.add_typer(settlement_cli.evidence_app, name="evidence")
 app.add_typer(analytics_cli.app, name="analytics")
 app.command("serve")(serve_command)
 app.add_typer(legal_cli.legal_app, name="legal")
