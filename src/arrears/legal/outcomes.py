@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, ColumnElement, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from arrears.cases.models import Case
 from arrears.legal import rules
 from arrears.legal.enums import AmountKind, JudgmentOutcome, ProceedingKind, ProceedingStatus
 from arrears.legal.models import Proceeding, ProceedingAmount
@@ -62,9 +63,16 @@ def _cents(value: object) -> Decimal:
 
 
 def proceeding_outcomes(
-    *, db_session: Session, tenant_id: int, kind: ProceedingKind | None = None
+    *,
+    db_session: Session,
+    tenant_id: int,
+    kind: ProceedingKind | None = None,
+    cases: ColumnElement[bool] | None = None,
 ) -> list[ProceedingOutcome]:
-    """Every proceeding of ``tenant_id`` with its fees and recoveries, oldest first."""
+    """Every proceeding of ``tenant_id`` with its fees and recoveries, oldest first.
+
+    ``cases`` narrows to the cases matching a WHERE clause on :class:`Case` (a caller's scope).
+    """
     fee, recovery = _totals()
     stmt = (
         select(Proceeding, fee, recovery)
@@ -75,6 +83,8 @@ def proceeding_outcomes(
     )
     if kind is not None:
         stmt = stmt.where(Proceeding.kind == kind)
+    if cases is not None:
+        stmt = stmt.where(Proceeding.case_id.in_(select(Case.id).where(cases)))
     return [
         ProceedingOutcome(
             proceeding_id=proceeding.id,
@@ -94,10 +104,12 @@ def proceeding_outcomes(
     ]
 
 
-def summary_by_kind(*, db_session: Session, tenant_id: int) -> list[KindSummary]:
+def summary_by_kind(
+    *, db_session: Session, tenant_id: int, cases: ColumnElement[bool] | None = None
+) -> list[KindSummary]:
     """Per kind and currency: how many proceedings, how many still open, fees and recoveries."""
     totals: dict[tuple[ProceedingKind, str], KindSummary] = {}
-    for outcome in proceeding_outcomes(db_session=db_session, tenant_id=tenant_id):
+    for outcome in proceeding_outcomes(db_session=db_session, tenant_id=tenant_id, cases=cases):
         key = (outcome.kind, outcome.currency)
         before = totals.get(key) or KindSummary(outcome.kind, 0, 0, ZERO, ZERO, outcome.currency)
         totals[key] = KindSummary(

@@ -23,6 +23,7 @@ from arrears.web.exceptions import status_for
 from arrears.web.i18n import translator
 from arrears.web.pages import signin, workbench
 from arrears.web.routes import analytics as analytics_routes
+from arrears.web.routes import legal as legal_routes
 from arrears.web.templating import locale_for, render
 
 STATIC = Path(__file__).parent / "static"
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.include_router(analytics_routes.router)
+    app.include_router(legal_routes.router)
     app.include_router(signin.router)
     app.include_router(workbench.router)
     app.add_exception_handler(ArrearsError, _arrears_error)

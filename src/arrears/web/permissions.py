@@ -31,6 +31,10 @@ PERMISSIONS: MappingProxyType[str, str] = MappingProxyType(
         "scripts:approve": "review and approve scripts and templates",
         "users:manage": "create users, reset passwords, unlock accounts",
         "analytics:read": "read the measures in scope: a collector their own productivity, a team lead their team",
+        "legal:read": "see legal referrals, proceedings, their deadlines and outcomes on cases in scope",
+        "legal:manage": "refer cases to legal, complete the checklist, run proceedings, record fees and recoveries, "
+        "export the document pack",
+        "agency:place": "place cases with outside agencies and recall them",
     }
 )
 
@@ -40,8 +44,10 @@ _CHECK = frozenset({"compliance:check"})
 ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
     {
         Role.COLLECTOR: _WORK | _CHECK | {"analytics:read"},
-        Role.TEAM_LEAD: _WORK | _CHECK | {"team:manage", "pii:reveal", "complaints:manage", "analytics:read"},
-        Role.APPROVER: frozenset({"cases:read", "queue:read", "lint"}),
+        Role.TEAM_LEAD: _WORK
+        | _CHECK
+        | {"team:manage", "pii:reveal", "complaints:manage", "analytics:read", "legal:read"},
+        Role.APPROVER: frozenset({"cases:read", "queue:read", "lint", "legal:read", "legal:manage"}),
         Role.COMPLIANCE: frozenset(
             {
                 "cases:read",
@@ -55,10 +61,21 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
                 "contacts:review",
                 "scripts:approve",
                 "analytics:read",
+                "legal:read",
             }
         ),
         Role.OPERATIONS: frozenset(
-            {"cases:read", "queue:read", "team:manage", "lint", "compliance:check", "analytics:read"}
+            {
+                "cases:read",
+                "queue:read",
+                "team:manage",
+                "lint",
+                "compliance:check",
+                "analytics:read",
+                "legal:read",
+                "legal:manage",
+                "agency:place",
+            }
         ),
         Role.ADMIN: frozenset({"users:manage", "audit:read", "queue:read", "lint", "analytics:read"}),
     }

@@ -8,23 +8,34 @@ outside the scope is reported as not found, so a caller learns nothing of it.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from arrears.cases.models import Case, CaseAssignment
 from arrears.errors import NotFound
+from arrears.legal.placements import live_placement_clause
 from arrears.org.enums import Role
 from arrears.org.models import User
 from arrears.web.auth import Principal
 
+PLACEMENT_ZONE = ZoneInfo("Asia/Shanghai")
 
-def case_clause(principal: Principal) -> ColumnElement[bool]:
-    """A WHERE clause on :class:`Case` keeping the cases ``principal`` reaches."""
-    in_tenant = Case.tenant_id == principal.tenant_id
+
+def case_clause(principal: Principal, *, on: date | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Case` keeping the cases ``principal`` reaches (on ``on``, default today).
+
+    An agency's users reach the cases placed with their agency while the placement
+    is live; placements go only to agency tenants, so for a lender that branch is empty.
+    """
+    placed = live_placement_clause(agency_tenant_id=principal.tenant_id, on=on or _today())
+    reachable = or_(Case.tenant_id == principal.tenant_id, placed)
     current = CaseAssignment.ended_at.is_(None)
     if principal.role is Role.COLLECTOR:
         mine = exists().where(CaseAssignment.case_id == Case.id, current, CaseAssignment.user_id == principal.user_id)
-        return and_(in_tenant, mine)
+        return and_(reachable, mine)
     if principal.role is Role.TEAM_LEAD:
         team_members = select(User.id).where(User.team_id == principal.team_id)
         ours = exists().where(
@@ -32,8 +43,13 @@ def case_clause(principal: Principal) -> ColumnElement[bool]:
             current,
             or_(CaseAssignment.team_id == principal.team_id, CaseAssignment.user_id.in_(team_members)),
         )
-        return and_(in_tenant, ours)
-    return in_tenant
+        return and_(reachable, ours)
+    return reachable
+
+
+def _today() -> date:
+    """Placement periods are calendar days where the lenders are."""
+    return datetime.now(PLACEMENT_ZONE).date()
 
 
 def visible_case(*, db_session: Session, principal: Principal, case_id: int) -> Case:
