@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,9 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.analytics.filters import Filters
-from arrears.analytics.measures import DESCRIPTIONS, MEASURES, Request, compute
-from arrears.analytics.recovery import DEFAULT_TARGETS, parse_target
-from arrears.analytics.tables import Table, text, to_csv, to_xlsx
 from arrears.cli import context
 from arrears.cli.options import parse_date
 from arrears.errors import InvalidInput, NotFound
@@ -24,6 +21,12 @@ from arrears.ledger.models import Product
 from arrears.org import service as tenants
 from arrears.org.models import Team
 from arrears.strategy.enums import Arm
+
+if TYPE_CHECKING:
+    from arrears.analytics.measures import Request
+    from arrears.analytics.tables import Table
+
+# The measures load Polars: they are imported inside the commands, so that other commands start without it.
 
 app = typer.Typer(no_args_is_help=True, help="Measures: recovery, roll rates, contacts, promises, complaints, people.")
 console = Console(highlight=False, soft_wrap=True)
@@ -56,6 +59,9 @@ class Given:
     targets: list[str] | None
 
     def request(self, db_session: Session) -> Request:
+        from arrears.analytics.measures import Request
+        from arrears.analytics.recovery import DEFAULT_TARGETS, parse_target
+
         tenant = tenants.get_by_code(db_session=db_session, code=self.tenant)
         product_id = team_id = collector_id = None
         if self.product is not None:
@@ -103,6 +109,8 @@ def _print(table: Table) -> None:
 @app.command("list")
 def list_command() -> None:
     """The measures, one line each (docs/metrics.md defines them)."""
+    from arrears.analytics.measures import DESCRIPTIONS, MEASURES
+
     for name in MEASURES:
         console.print(f"{name:<18} {DESCRIPTIONS[name]}")
 
@@ -123,6 +131,9 @@ def show_command(
     output: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
 ) -> None:
     """One measure for a tenant and period, as a table, JSON or CSV."""
+    from arrears.analytics.measures import compute
+    from arrears.analytics.tables import text, to_csv
+
     if output not in ("table", "json", "csv"):
         raise InvalidInput(f"unknown format '{output}'", where="--format", hint="table, json or csv")
     given = Given(tenant, start, end, as_of, product, bucket, team, collector, arm, target)
@@ -152,6 +163,9 @@ def export_command(
     target: TargetOption = None,
 ) -> None:
     """Every measure for a tenant and period in one workbook, a sheet each."""
+    from arrears.analytics.measures import MEASURES, compute
+    from arrears.analytics.tables import to_xlsx
+
     if out.suffix.lower() != ".xlsx":
         raise InvalidInput(f"'{out}' is not an .xlsx file", where="--out", hint="name it e.g. march.xlsx")
     given = Given(tenant, start, end, as_of, product, bucket, team, collector, arm, target)
