@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from arrears.cases.models import Case
+from arrears.comms.enums import MessageChannel, MessageStatus, TemplateKind
+from arrears.comms.models import CommsTemplate, Message
 from arrears.contact.enums import ContactChannel, Outcome, Party
 from arrears.contact.models import ContactAttempt
 from arrears.errors import NotFound
@@ -61,19 +64,57 @@ def test_the_pack_is_a_pdf_with_the_borrowers_chinese_name_and_the_deadline(
     assert audit_actions(db_session, "legal_referral", referral.id)[-1] == "legal.pack_generated"
 
 
-def test_the_pack_lists_letters_from_the_contact_history_and_the_payments(
+def outbox_letter(db_session: Session, case: Case, sent_at: datetime, status: MessageStatus) -> None:
+    template = CommsTemplate(
+        tenant_id=case.tenant_id,
+        key=f"collection_letter/letter-{status.value}",
+        kind=TemplateKind.COLLECTION_LETTER,
+        channel=MessageChannel.LETTER,
+        author="maker",
+        effective_from=date(2026, 1, 1),
+    )
+    db_session.add(template)
+    db_session.flush()
+    db_session.add(
+        Message(
+            tenant_id=case.tenant_id,
+            case_id=case.id,
+            template_id=template.id,
+            kind=TemplateKind.COLLECTION_LETTER,
+            channel=MessageChannel.LETTER,
+            locale="zh-CN",
+            as_of=sent_at.date(),
+            idempotency_key=f"letter-{case.id}-{status.value}",
+            recipient="北京市东城区某路1号",
+            subject="催收函",
+            body="...",
+            status=status,
+            sent_at=sent_at if status is not MessageStatus.QUEUED else None,
+            created_by="maker",
+        )
+    )
+    db_session.flush()
+
+
+def test_the_pack_lists_sent_outbox_letters_and_hand_recorded_letters_with_the_payments(
     db_session: Session, factories: Factories
 ) -> None:
     subject = legal_case(factories)
     factories.payment(subject.loan, "120.00", date(2026, 2, 10))
     letter(db_session, subject.case.id, datetime(2026, 2, 20, 3, 0, tzinfo=UTC))
+    outbox_letter(db_session, subject.case, datetime(2026, 2, 25, 1, 0, tzinfo=UTC), MessageStatus.DELIVERED)
+    outbox_letter(db_session, subject.case, datetime(2026, 2, 26, 1, 0, tzinfo=UTC), MessageStatus.QUEUED)
     referral = ready_referral(db_session, subject.case)
     facts = pack.gather(db_session=db_session, referral_id=referral.id, at=AT, actor=MAKER)
-    assert [line.at for line in facts.letters] == ["2026-02-20 11:00"]  # shown in Shanghai time
+    assert [(line.at, line.kind, line.source) for line in facts.letters] == [
+        ("2026-02-20 11:00", "letter", "contact history"),  # shown in Shanghai time
+        ("2026-02-25 09:00", "collection_letter", "outbox"),
+    ]
     assert [p.amount for p in facts.loans[0].payments] == [Decimal("120.00")]
     assert len(facts.loans[0].schedule) == 3
     html = pack.render_html(facts)
     assert "Noto Sans CJK SC" in html
+    assert "催收函" in html
 
 
 def test_the_fallback_reader_finds_nothing_that_is_not_there(db_session: Session, factories: Factories) -> None:

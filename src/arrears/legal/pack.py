@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from arrears.audit import service as audit
 from arrears.cases.models import Case
+from arrears.comms import service as comms
+from arrears.comms.enums import MessageChannel, MessageStatus
 from arrears.contact.enums import ContactChannel
 from arrears.contact.models import ContactAttempt
 from arrears.errors import NotFound
@@ -29,6 +31,7 @@ from arrears.legal.models import LegalReferral
 from arrears.org.models import Tenant
 from arrears.portfolio.models import Borrower
 
+LETTER_SENT = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED})
 FONT_FAMILIES = '"Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", sans-serif'
 
 
@@ -74,6 +77,15 @@ class ContactLine:
 
 
 @dataclass(frozen=True)
+class LetterLine:
+    at: str
+    kind: str
+    subject: str
+    status: str
+    source: str
+
+
+@dataclass(frozen=True)
 class ProceedingLine:
     id: int
     kind: str
@@ -103,8 +115,7 @@ class PackFacts:
     checklist: list[tuple[str, str, str]]
     loans: list[LoanFacts]
     contacts: list[ContactLine]
-    letters: list[ContactLine]
-    letters_source: str
+    letters: list[LetterLine]
     proceedings: list[ProceedingLine]
     generated_at: str
     generated_by: str
@@ -134,7 +145,7 @@ def gather(
         )
     )
     contact_lines = [_contact_line(attempt, zone) for attempt in contacts]
-    letters = [_contact_line(a, zone) for a in contacts if a.channel is ContactChannel.LETTER]
+    letters = _letters(db_session, case, contacts, zone)
     return PackFacts(
         lender=tenant.name,
         case_id=case.id,
@@ -150,7 +161,6 @@ def gather(
         loans=loans,
         contacts=contact_lines,
         letters=letters,
-        letters_source="contact history (letter contacts)",
         proceedings=[
             _proceeding_line(db_session, p.id)
             for p in service.get_proceedings(db_session=db_session, referral_id=referral.id)
@@ -254,6 +264,40 @@ def _contact_line(attempt: ContactAttempt, zone: ZoneInfo) -> ContactLine:
         party=attempt.party.value,
         outcome=attempt.outcome.value,
     )
+
+
+def _letters(db_session: Session, case: Case, contacts: list[ContactAttempt], zone: ZoneInfo) -> list[LetterLine]:
+    """Letters the outbox sent (comms), then letter contacts recorded by hand that no outbox message explains."""
+    sent = [
+        message
+        for message in comms.get_messages(
+            db_session=db_session, tenant_id=case.tenant_id, case_id=case.id, limit=10_000
+        )
+        if message.channel is MessageChannel.LETTER and message.status in LETTER_SENT
+    ]
+    explained = {message.contact_attempt_id for message in sent}
+    lines = [
+        LetterLine(
+            at=(message.sent_at or message.created_at).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            kind=message.kind.value,
+            subject=message.subject or "—",
+            status=message.status.value,
+            source="outbox",
+        )
+        for message in sent
+    ]
+    lines += [
+        LetterLine(
+            at=attempt.attempted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            kind="letter",
+            subject="—",
+            status=attempt.outcome.value,
+            source="contact history",
+        )
+        for attempt in contacts
+        if attempt.channel is ContactChannel.LETTER and attempt.id not in explained
+    ]
+    return sorted(lines, key=lambda line: line.at)
 
 
 def _checklist_line(referral: LegalReferral, item: rules.ChecklistItem) -> tuple[str, str, str]:
