@@ -72,10 +72,14 @@ class World:
         return action
 
 
-def make_world(db_session: Session, factories: Factories, tmp_path: object, *, pack: str = "cn") -> World:
-    tenant = factories.tenant()
-    tenant.name = "安信消费金融" if pack == "cn" else "Anxin Consumer Finance"
-    tenant.compliance_pack = pack
+def make_world(
+    db_session: Session, factories: Factories, tmp_path: object, *, pack: str = "cn", tenant: Tenant | None = None
+) -> World:
+    """A debtor of ``tenant`` (a new lender on ``pack`` by default)."""
+    if tenant is None:
+        tenant = factories.tenant()
+        tenant.name = "安信消费金融" if pack == "cn" else "Anxin Consumer Finance"
+        tenant.compliance_pack = pack
     loan = factories.loan(tenant=tenant)
     borrower = db_session.get_one(Borrower, loan.borrower_id)
     borrower.name = "张伟" if pack == "cn" else "Zhang Wei"
