@@ -21,6 +21,7 @@ from arrears.web import observability
 from arrears.web.api import router
 from arrears.web.exceptions import status_for
 from arrears.web.i18n import translator
+from arrears.web.pages import analytics as analytics_pages
 from arrears.web.pages import compliance, signin, supervisor, workbench
 from arrears.web.routes import analytics as analytics_routes
 from arrears.web.routes import legal as legal_routes
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(workbench.router)
     app.include_router(supervisor.router)
+    app.include_router(analytics_pages.router)
     app.include_router(compliance.router)
     app.add_exception_handler(ArrearsError, _arrears_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

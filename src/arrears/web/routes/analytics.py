@@ -69,7 +69,7 @@ class Slice:
         self.target = target
 
 
-def _request(principal: Principal, given: Slice, measure: str) -> Request:
+def scoped_request(principal: Principal, given: Slice, measure: str) -> Request:
     """The caller's filters, narrowed to what their role may see."""
     team, collector = given.team, given.collector
     if principal.role is Role.COLLECTOR:
@@ -96,8 +96,13 @@ def _request(principal: Principal, given: Slice, measure: str) -> Request:
     return Request(filters, as_of=given.as_of or given.end, targets=targets)
 
 
+def visible_measures(principal: Principal) -> list[str]:
+    """The measures ``principal`` may ask for, in dashboard order."""
+    return [name for name in MEASURES if principal.role is not Role.COLLECTOR or name in COLLECTOR_MEASURES]
+
+
 def _compute(db_session: Session, principal: Principal, given: Slice, measure: str) -> Table:
-    return compute(db_session=db_session, name=measure, request=_request(principal, given, measure))
+    return compute(db_session=db_session, name=measure, request=scoped_request(principal, given, measure))
 
 
 def _out(table: Table) -> TableOut:
@@ -109,15 +114,13 @@ def _out(table: Table) -> TableOut:
 @router.get("/measures", response_model=list[MeasureInfo])
 def measures(principal: Reader) -> list[MeasureInfo]:
     """The measures this caller may ask for (docs/metrics.md defines each)."""
-    names = COLLECTOR_MEASURES if principal.role is Role.COLLECTOR else MEASURES
-    return [MeasureInfo(name=name, description=DESCRIPTIONS[name]) for name in MEASURES if name in names]
+    return [MeasureInfo(name=name, description=DESCRIPTIONS[name]) for name in visible_measures(principal)]
 
 
 @router.get("/export.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 def export_workbook(principal: Reader, db_session: DbSession, given: Annotated[Slice, Depends()]) -> Response:
     """Every measure the caller may see, one worksheet each."""
-    names = [name for name in MEASURES if principal.role is not Role.COLLECTOR or name in COLLECTOR_MEASURES]
-    tables = [_compute(db_session, principal, given, name) for name in names]
+    tables = [_compute(db_session, principal, given, name) for name in visible_measures(principal)]
     filename = f"arrears-analytics-{given.start}-{given.end}.xlsx"
     return Response(
         to_xlsx(tables), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -1,0 +1,147 @@
+"""The operations dashboard, a drill-down, the daily PDF report, as people signed in with each role see them.
+
+The book (March 2026): collector 甲 (team X) made 2 attempts, one right-party with a
+promise of 120.00 due 03-10 and kept; collector 乙 (team Y) made 1 attempt; 甲's case
+paid 120.00 on 03-10; a complaint about 甲 on 03-05.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from arrears.contact.enums import PromiseStatus
+from arrears.org.enums import Role
+from arrears.org.models import Team, User
+from arrears.org.passwords import hash_password
+from tests.analytics.book import Book, at
+from tests.factories import Factories
+from tests.web.conftest import PASSWORD, sign_in
+
+MARCH = "from=2026-03-01&to=2026-03-31"
+_HASH = hash_password(PASSWORD)
+
+
+@dataclass
+class People:
+    ops: User
+    lead: User
+    jia: User
+    yi: User
+
+
+@pytest.fixture
+def people(db_session: Session, factories: Factories) -> People:
+    book = Book(db_session, factories)
+    tenant = factories.tenant()
+    teams = [Team(tenant_id=tenant.id, name=name) for name in ("X", "Y")]
+    db_session.add_all(teams)
+    db_session.flush()
+    jia = factories.user(tenant, team_id=teams[0].id, password_hash=_HASH)
+    yi = factories.user(tenant, team_id=teams[1].id, password_hash=_HASH)
+    lead = factories.user(tenant, Role.TEAM_LEAD, team_id=teams[1].id, password_hash=_HASH)
+    ops = factories.user(tenant, Role.OPERATIONS, password_hash=_HASH)
+    jia.display_name, yi.display_name = "甲某", "乙某"
+    loan = factories.loan(tenant=tenant)
+    k1, k2 = book.case_of(loan), book.case_of(factories.loan(tenant=tenant))
+    book.assign(k1, jia, at(date(2026, 2, 1)))
+    book.assign(k2, yi, at(date(2026, 2, 1)))
+    book.contact(k1, jia, at(date(2026, 3, 2)))
+    promised = book.contact(k1, jia, at(date(2026, 3, 3)), connected=True, right_party=True)
+    book.promise(k1, "120.00", date(2026, 3, 10), PromiseStatus.KEPT, paid="120.00", by=jia, attempt=promised)
+    book.contact(k2, yi, at(date(2026, 3, 4)))
+    book.complaint(k1, at(date(2026, 3, 5)), about=jia)
+    factories.payment(loan, "120.00", date(2026, 3, 10))
+    book.stay(loan, "M1", date(2026, 3, 2), "1000.00", dpd=1)
+    db_session.flush()
+    return People(ops, lead, jia, yi)
+
+
+def test_operations_sees_every_measure_with_charts(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.ops.username)
+
+    page = browser.get(f"/analytics?{MARCH}")
+
+    assert page.status_code == 200
+    assert "运营看板" in page.text
+    for title in ("入催后逐日回款率", "迁徙率与治愈率", "催收员人效", "合规拦截的联系", "冠军策略与挑战策略"):
+        assert title in page.text
+    assert 'id="chart-recovery_curve"' in page.text
+    assert "/static/vendor/echarts/echarts.min.js" in page.text
+    assert "甲某" in page.text and "乙某" in page.text
+    assert "¥120.00" in page.text
+    assert f'href="/analytics/productivity?{MARCH.replace("&", "&amp;")}"' in page.text
+
+
+def test_without_a_period_the_last_thirty_days_are_shown(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.ops.username)
+
+    page = browser.get("/analytics")
+
+    assert page.status_code == 200
+    assert 'name="from" value="' in page.text
+
+
+def test_a_drill_down_shows_one_measure_with_its_downloads(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.ops.username)
+
+    page = browser.get(f"/analytics/promises_kept?{MARCH}")
+
+    assert page.status_code == 200
+    assert "100.0%" in page.text  # kept rate: 1 of 1
+    assert f"/api/v1/analytics/promises_kept?{MARCH.replace('&', '&amp;')}&amp;format=csv" in page.text
+    csv = browser.get(f"/api/v1/analytics/promises_kept?{MARCH}&format=csv")
+    assert csv.text.splitlines()[1] == "1,1,0,0,1.000000,120.00,120.00,1.000000"
+
+
+def test_an_unknown_measure_page_is_not_found(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.ops.username)
+
+    assert browser.get(f"/analytics/nothing?{MARCH}").status_code == 404
+
+
+def test_a_collector_is_sent_to_their_own_productivity(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.jia.username)
+
+    dashboard = browser.get(f"/analytics?{MARCH}")
+    mine = browser.get(f"/analytics/productivity?{MARCH}")
+    rates = browser.get(f"/analytics/contact_rates?{MARCH}")
+
+    assert dashboard.status_code == 303
+    assert dashboard.headers["location"] == "/analytics/productivity"
+    assert "甲某" in mine.text and "乙某" not in mine.text
+    assert rates.status_code == 403
+
+
+def test_a_team_lead_sees_their_team(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.lead.username)
+
+    page = browser.get(f"/analytics/productivity?{MARCH}")
+
+    assert "乙某" in page.text and "甲某" not in page.text
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) reads the PDF back")
+def test_the_daily_report_prints_the_days_figures(browser: TestClient, people: People, tmp_path: Path) -> None:
+    """On 03-03: 甲's right-party call; on 03-10 the promise fell due and was kept."""
+    sign_in(browser, people.ops.username)
+
+    answer = browser.get("/analytics/report.pdf?day=2026-03-10")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(answer.content)
+    words = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "日报" in words
+    assert "2026-03-10" in words
+    assert "承诺兑现" in words
+    assert "¥120.00" in words
