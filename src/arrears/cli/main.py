@@ -6,6 +6,7 @@ import typer
 
 from arrears.cli import analytics as analytics_cli
 from arrears.cli import audit as audit_cli
+from arrears.cli import comms as comms_cli
 from arrears.cli import compliance, contact, db, ledger, policy, queue, setup, token
 from arrears.cli import demo as demo_cli
 from arrears.cli import legal as legal_cli
@@ -50,6 +51,9 @@ app.add_typer(analytics_cli.app, name="analytics")
 app.command("serve")(serve_command)
 app.add_typer(legal_cli.legal_app, name="legal")
 app.add_typer(legal_cli.agency_app, name="agency")
+app.add_typer(comms_cli.templates_app, name="templates")
+app.add_typer(comms_cli.letters_app, name="letters")
+app.add_typer(comms_cli.messages_app, name="messages")
 
 
 def run() -> None:
