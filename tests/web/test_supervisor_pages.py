@@ -98,6 +98,19 @@ def test_operations_see_every_team(browser: TestClient, db_session: Session) -> 
     assert f'data-user="{world.mine.id}"' in page and f'data-user="{world.theirs.id}"' in page
 
 
+def test_operations_move_a_case_across_teams(browser: TestClient, db_session: Session) -> None:
+    world = floor(db_session)
+    ops = Factories(db_session).user(world.tenant, Role.OPERATIONS, password_hash=_HASH)
+    token = sign_in(browser, ops.username)
+    answer = browser.post(
+        "/supervisor/reassign",
+        data={"case_ids": str(world.case.id), "collector_id": world.theirs.id, "reason": "调整分组"},
+        headers={"X-CSRF-Token": token, **HX},
+    )
+    assert answer.status_code == 200
+    assert _current_user(db_session, world.case.id) == world.theirs.id
+
+
 def test_a_team_lead_reassigns_a_case_within_the_team_and_it_is_audited(
     browser: TestClient, db_session: Session
 ) -> None:
@@ -261,6 +274,19 @@ def test_a_collector_gets_forbidden(browser: TestClient, db_session: Session) ->
     )
     assert answer.status_code == 403
     assert world.mine.daily_case_cap == 40
+
+
+@pytest.mark.parametrize("role", [Role.COMPLIANCE, Role.ADMIN])
+def test_other_roles_may_look_but_not_change(browser: TestClient, db_session: Session, role: Role) -> None:
+    world = floor(db_session)
+    officer = Factories(db_session).user(world.tenant, role, password_hash=_HASH)
+    token = sign_in(browser, officer.username)
+    page = browser.get("/supervisor")
+    assert page.status_code == 200 and 'action="/supervisor/cap"' not in page.text
+    answer = browser.post(
+        "/supervisor/cap", data={"collector_id": world.mine.id, "cap": "1"}, headers={"X-CSRF-Token": token, **HX}
+    )
+    assert answer.status_code == 403
 
 
 def test_signed_out_people_are_sent_to_sign_in(browser: TestClient) -> None:
