@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arrears.delinquency.quote import QuoteRequest
-from arrears.ledger.columnar import ROUTES, LoanInput, compute_positions
+from arrears.ledger.columnar import ROUTES, LoanInput, compute_figures, compute_positions, figures_of
 from arrears.ledger.engine import (
     LoanPosition,
     LoanTerms,
@@ -111,6 +111,7 @@ def test_random_loan_is_the_same_through_both_paths(loan: Loan, keep_holds: bool
         return
     problems = _differences(expected, batch.positions[7])
     assert not problems, "\n".join(problems)
+    assert compute_figures([item], as_of=as_of).figures == [figures_of(7, expected)]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,6 +177,9 @@ def test_a_portfolio_like_the_benchmark_is_the_same_through_both_paths() -> None
         expected = compute_position(item.terms, item.payments, as_of=as_of)
         problems = _differences(expected, batch.positions[item.key])
         assert not problems, f"loan {item.key}:\n" + "\n".join(problems)
+    figures = compute_figures(inputs, as_of=as_of).figures
+    assert figures == [figures_of(item.key, batch.positions[item.key]) for item in inputs]
+    assert any(item.charges for item in figures) and any(item.allocations for item in figures)
 
 
 def test_holds_and_same_day_payments_go_to_the_row_engine() -> None:

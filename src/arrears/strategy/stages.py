@@ -66,7 +66,14 @@ def stage_pass(db_session: Session, context: RunContext, loans: range) -> dict[s
         loan_ids=loans,
         sync_cases=False,
     )
-    return {"loans": report.loans, "bucket_moves": report.bucket_moves, "failed": len(report.failed)}
+    return {
+        "loans": report.loans,
+        "bucket_moves": report.bucket_moves,
+        "failed": len(report.failed),
+        "columnar": report.columnar,
+        "row_engine": report.row_engine,
+        **{f"routed_{reason}": count for reason, count in sorted(report.routed.items())},
+    }
 
 
 def stage_cases(db_session: Session, context: RunContext, _ids: range) -> dict[str, Any]:
