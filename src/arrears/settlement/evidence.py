@@ -54,7 +54,7 @@ def check(filename: str, content: bytes, *, max_bytes: int = MAX_BYTES) -> Check
         raise InvalidInput(f"{name} is empty", where="file", hint=f"upload a {ACCEPTED} file")
     if len(content) > max_bytes:
         raise InvalidInput(
-            f"{name} is {len(content)} bytes, more than the {max_bytes} allowed",
+            f"{name} is larger than the {max_bytes} bytes allowed",
             where="file",
             hint="scan at a lower resolution or split the document",
         )

@@ -175,6 +175,17 @@ def _treatments(balance: Balance, waivers: Waivers, kept: Treatment) -> dict[str
 
 def build(balance: Balance, terms: PlanTerms, *, propensity: Decimal) -> Option:
     """The option ``terms`` describe, checked against the balance."""
+    try:
+        return _build(balance, terms, propensity=propensity)
+    except (OverflowError, ValueError):
+        # Only dates can get here: a plan whose instalments would fall after the year 9999.
+        raise InvalidInput(
+            f"a plan from {terms.effective_on} over {terms.periods} periods runs past the calendar",
+            where="effective_on",
+        ) from None
+
+
+def _build(balance: Balance, terms: PlanTerms, *, propensity: Decimal) -> Option:
     if balance.total <= 0:
         raise InvalidInput("the loan owes nothing on the effective date: there is nothing to plan")
     if terms.pay_within_days < 1 or terms.pay_within_days > 90:

@@ -200,6 +200,7 @@ def quote_options(*, db_session: Session, tenant_id: int, case_id: int, quote_in
     """Each kind of plan for the case's loan on the effective date; nothing is written."""
     case = _case(db_session, tenant_id, case_id)
     loan = _loan_of(db_session, case, quote_in.loan_id)
+    _check_effective_on(db_session, loan, quote_in.effective_on)
     position = position_of(db_session, loan, as_of=quote_in.effective_on)
     balance = balance_from(position)
     p, source = propensity_of(db_session, case.id, as_of=quote_in.effective_on, days_past_due=position.days_past_due)
@@ -215,7 +216,16 @@ def quote_options(*, db_session: Session, tenant_id: int, case_id: int, quote_in
     return Quote(case.id, loan.id, quote_in.effective_on, balance, position, p, source, options)
 
 
+MAX_YEARS_AFTER_DISBURSEMENT = 50
+"""A plan's effective date beyond this is a typing mistake, not a plan (and would run off the calendar)."""
+
+
 def _check_effective_on(db_session: Session, loan: Loan, effective_on: date) -> None:
+    if effective_on.year > loan.disbursed_on.year + MAX_YEARS_AFTER_DISBURSEMENT:
+        raise InvalidInput(
+            f"{effective_on} is more than {MAX_YEARS_AFTER_DISBURSEMENT} years after the loan's disbursement",
+            where="effective_on",
+        )
     if effective_on <= loan.disbursed_on:
         raise InvalidInput(
             f"the plan must start after the loan's disbursement on {loan.disbursed_on}", where="effective_on"

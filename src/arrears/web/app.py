@@ -23,8 +23,10 @@ from arrears.web.exceptions import status_for
 from arrears.web.i18n import translator
 from arrears.web.pages import analytics as analytics_pages
 from arrears.web.pages import compliance, signin, supervisor, workbench
+from arrears.web.pages import plans as plan_pages
 from arrears.web.routes import analytics as analytics_routes
 from arrears.web.routes import legal as legal_routes
+from arrears.web.routes import settlement as settlement_routes
 from arrears.web.templating import locale_for, render
 
 STATIC = Path(__file__).parent / "static"
@@ -58,6 +60,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(analytics_routes.router)
     app.include_router(legal_routes.router)
+    app.include_router(settlement_routes.router)
+    app.include_router(plan_pages.router)
     app.include_router(signin.router)
     app.include_router(workbench.router)
     app.include_router(supervisor.router)

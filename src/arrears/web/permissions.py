@@ -31,6 +31,9 @@ PERMISSIONS: MappingProxyType[str, str] = MappingProxyType(
         "scripts:approve": "review and approve scripts and templates",
         "users:manage": "create users, reset passwords, unlock accounts",
         "analytics:read": "read the measures in scope: a collector their own productivity, a team lead their team",
+        "plans:propose": "quote repayment plans, propose them and upload hardship evidence on cases in scope",
+        "plans:approve": "approve or reject proposed plans within the authority matrix; never one's own",
+        "evidence:verify": "verify or reject hardship evidence; never one's own upload",
         "legal:read": "see legal referrals, proceedings, their deadlines and outcomes on cases in scope",
         "legal:manage": "refer cases to legal, complete the checklist, run proceedings, record fees and recoveries, "
         "export the document pack",
@@ -43,11 +46,14 @@ _CHECK = frozenset({"compliance:check"})
 
 ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
     {
-        Role.COLLECTOR: _WORK | _CHECK | {"analytics:read"},
+        Role.COLLECTOR: _WORK | _CHECK | {"analytics:read", "plans:propose"},
         Role.TEAM_LEAD: _WORK
         | _CHECK
-        | {"team:manage", "pii:reveal", "complaints:manage", "analytics:read", "legal:read"},
-        Role.APPROVER: frozenset({"cases:read", "queue:read", "lint", "legal:read", "legal:manage"}),
+        | {"team:manage", "pii:reveal", "complaints:manage", "analytics:read", "legal:read"}
+        | {"plans:propose", "plans:approve", "evidence:verify"},
+        Role.APPROVER: frozenset(
+            {"cases:read", "queue:read", "lint", "legal:read", "legal:manage", "plans:approve", "evidence:verify"}
+        ),
         Role.COMPLIANCE: frozenset(
             {
                 "cases:read",
