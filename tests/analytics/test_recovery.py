@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from arrears.analytics.filters import Filters
 from arrears.analytics.recovery import Target, age_band, recovery_by_age, recovery_curve
+from arrears.delinquency.buckets import STANDARD_BUCKETS
+from arrears.delinquency.service import upsert_bucket_set
 from arrears.errors import InvalidInput
 from arrears.org.models import Tenant
 from tests.analytics.book import Book
@@ -182,3 +184,37 @@ def test_filters_refuse_a_period_that_ends_before_it_starts() -> None:
 def test_filters_refuse_a_period_longer_than_three_years() -> None:
     with pytest.raises(InvalidInput, match="longer than"):
         Filters(1, date(2020, 1, 1), date(2026, 1, 1))
+
+
+def test_bucket_order_and_the_first_bucket_come_from_the_tenants_bucket_set(
+    db_session: Session, factories: Factories
+) -> None:
+    """With the standard set, M1-early (1-5 DPD) is the first bucket even when a stay entered it at 3 DPD and
+    M2 was entered at 2 (a mislabelled import): the set, not the history, orders the stages.
+    """
+    book = Book(db_session, factories)
+    tenant = factories.tenant()
+    upsert_bucket_set(db_session=db_session, tenant_id=tenant.id, bucket_set=STANDARD_BUCKETS)
+    early, late = factories.loan(tenant=tenant), factories.loan(tenant=tenant)
+    book.stay(late, "M2", date(2026, 3, 2), "100.00", dpd=2)
+    book.stay(early, "M1-early", date(2026, 3, 2), "100.00", dpd=3)
+
+    table = recovery_curve(db_session=db_session, filters=Filters(tenant.id, *MARCH), as_of=date(2026, 3, 20))
+
+    assert table.rows[0][0] == "M1-early"
+    assert table.cell("target", bucket="M1-early", day=7) == Fraction(3, 5)
+    assert table.cell("target", bucket="M2", day=7) is None
+
+
+def test_a_bucket_outside_the_sets_orders_by_the_history(db_session: Session, factories: Factories) -> None:
+    """ "old-M1" is in no set: the order falls back to the lowest DPD each bucket was entered at."""
+    book = Book(db_session, factories)
+    tenant = factories.tenant()
+    upsert_bucket_set(db_session=db_session, tenant_id=tenant.id, bucket_set=STANDARD_BUCKETS)
+    book.stay(factories.loan(tenant=tenant), "M2", date(2026, 3, 2), "100.00", dpd=31)
+    book.stay(factories.loan(tenant=tenant), "old-M1", date(2026, 3, 2), "100.00", dpd=1)
+
+    table = recovery_curve(db_session=db_session, filters=Filters(tenant.id, *MARCH), as_of=date(2026, 3, 20))
+
+    assert table.rows[0][0] == "old-M1"
+    assert table.cell("target", bucket="old-M1", day=15) == Fraction(4, 5)

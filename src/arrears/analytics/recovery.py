@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from arrears.analytics.filters import Filters, loan_dimensions
 from arrears.analytics.tables import Cell, Table, ratio
-from arrears.delinquency.models import BucketHistory
+from arrears.delinquency.models import BucketHistory, BucketSetRow
 from arrears.errors import InvalidInput
 from arrears.ledger.models import Loan, Payment
 from arrears.money import from_minor
@@ -45,8 +45,21 @@ DEFAULT_TARGETS = (Target(7, Fraction(60, 100)), Target(15, Fraction(80, 100)))
 """60% by day 7 and 80% by day 15 of the amount entering the first bucket (DOMAIN.md)."""
 
 
-def bucket_order(*, db_session: Session, tenant_id: int) -> list[str]:
-    """The tenant's bucket names from the earliest stage to the latest (by the lowest DPD each was entered at)."""
+def bucket_order(*, db_session: Session, tenant_id: int, seen: set[str] | None = None) -> list[str]:
+    """The tenant's bucket names from the earliest stage to the latest.
+
+    From the tenant's bucket sets (by each bucket's lowest DPD), which is one small
+    read; when a name in ``seen`` is in none of them (buckets renamed since, or
+    history imported without sets), from the history itself: the lowest DPD each
+    bucket was entered at.
+    """
+    lowest: dict[str, int] = {}
+    for buckets in db_session.scalars(select(BucketSetRow.buckets).where(BucketSetRow.tenant_id == tenant_id)):
+        for bucket in buckets:
+            name, dpd = str(bucket["name"]), int(bucket["min_dpd"])
+            lowest[name] = min(dpd, lowest.get(name, dpd))
+    if lowest and (seen is None or seen <= lowest.keys()):
+        return sorted(lowest, key=lambda name: (lowest[name], name))
     rows = db_session.execute(
         select(BucketHistory.bucket, func.min(BucketHistory.dpd_at_entry))
         .join(Loan, Loan.id == BucketHistory.loan_id)
@@ -153,7 +166,9 @@ def recovery_curve(
     )
     curve = entered.join(recovered, on=["bucket", "day"], how="left").with_columns(pl.col("recovered").fill_null(0))
 
-    order = bucket_order(db_session=db_session, tenant_id=filters.tenant_id)
+    order = bucket_order(
+        db_session=db_session, tenant_id=filters.tenant_id, seen=set(curve.get_column("bucket").to_list())
+    )
     first = order[0] if order else None
     goals = {(t.bucket or first, t.day): t.share for t in targets}
     rank = {name: i for i, name in enumerate(order)}

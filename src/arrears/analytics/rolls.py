@@ -69,10 +69,15 @@ def flows(*, db_session: Session, filters: Filters, as_of: date) -> list[tuple[d
     return found
 
 
+def _named(rows: list[tuple[date, str, str, int]]) -> set[str]:
+    """The bucket names in some flows (states that are not buckets left out)."""
+    return {name for _, source, target, _ in rows for name in (source, target)} - {CURRENT, CLOSED}
+
+
 def roll_matrix(*, db_session: Session, filters: Filters, as_of: date) -> Table:
     """Per month: loans by bucket on the 1st against their state on the next 1st, and each cell's share of its row."""
     rows_in = flows(db_session=db_session, filters=filters, as_of=as_of)
-    order = bucket_order(db_session=db_session, tenant_id=filters.tenant_id)
+    order = bucket_order(db_session=db_session, tenant_id=filters.tenant_id, seen=_named(rows_in))
     rank = {name: i for i, name in enumerate([*order, CURRENT, CLOSED])}
     totals: defaultdict[tuple[date, str], int] = defaultdict(int)
     for month, source, _, count in rows_in:
@@ -92,12 +97,13 @@ def roll_rates(*, db_session: Session, filters: Filters, as_of: date) -> Table:
     ``rolled`` counts loans found in any later bucket a month on; ``cured`` those
     current again; a loan closed (written off, settled, sold) is neither.
     """
-    order = bucket_order(db_session=db_session, tenant_id=filters.tenant_id)
+    found = flows(db_session=db_session, filters=filters, as_of=as_of)
+    order = bucket_order(db_session=db_session, tenant_id=filters.tenant_id, seen=_named(found))
     rank = {name: i for i, name in enumerate(order)}
     cells: defaultdict[tuple[date, str], dict[str, int]] = defaultdict(
         lambda: {"loans": 0, "rolled": 0, "stayed": 0, "cured": 0, "improved": 0, "closed": 0}
     )
-    for month, source, target, count in flows(db_session=db_session, filters=filters, as_of=as_of):
+    for month, source, target, count in found:
         cell = cells[(month, source)]
         cell["loans"] += count
         if target == CURRENT:
