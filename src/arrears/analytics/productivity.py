@@ -5,16 +5,20 @@ collector is never ranked on recovered amount alone (DOMAIN.md: judged on
 recovery *and* complaints).
 
 Recovered money is credited to the collector who held the case at the end of
-the payment's value date (UTC), found with an as-of join in Polars over the
-period's payments and the cases' assignments, both read in bulk.
+the payment's value date (UTC): one aggregate query joins each payment to the
+assignment in force then. Assignments a case held at the same time (Arrears ends
+one before it starts the next) would each be credited.
 """
 
 from __future__ import annotations
 
-import polars as pl
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    DateTime,
     SQLColumnExpression,
     and_,
     case,
@@ -24,7 +28,10 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from arrears.analytics.contacts import PER_CONTACTS, RESOLVED
 from arrears.analytics.filters import Filters
@@ -62,58 +69,53 @@ def _product(filters: Filters, loan_id: SQLColumnExpression[int | None]) -> Colu
     return loan_id.in_(select(Loan.id).where(Loan.product_id == filters.product_id))
 
 
+class DayAfter(FunctionElement[datetime]):
+    """The first instant (UTC) of the day after a date column: the end of that value date."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(DayAfter, "postgresql")
+def _day_after_postgresql(element: DayAfter, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(({compiler.process(element.clauses, **kw)} + 1)::timestamp AT TIME ZONE 'UTC')"
+
+
+@compiles(DayAfter, "sqlite")
+def _day_after_sqlite(element: DayAfter, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored times are 'YYYY-MM-DD HH:MM:SS' text in UTC: they compare with 'YYYY-MM-DD' as times do.
+    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
+
+
 def _recovered(db_session: Session, filters: Filters) -> dict[int, int]:
-    """Cents recovered in the period per collector holding the case at the end of the value date."""
-    payments = pl.DataFrame(
-        db_session.execute(
-            select(Case.id, Payment.value_date, type_coerce(func.sum(Payment.amount), BigInteger))
-            .join(Loan, Loan.id == Payment.loan_id)
-            .join(Case, (Case.tenant_id == Loan.tenant_id) & (Case.borrower_id == Loan.borrower_id))
-            .where(
-                Loan.tenant_id == filters.tenant_id,
-                Payment.reversed_at.is_(None),
-                Payment.value_date >= filters.start,
-                Payment.value_date <= filters.end,
-                _product(filters, Loan.id),
-            )
-            .group_by(Case.id, Payment.value_date)
-        ).all(),
-        schema={"case_id": pl.Int64, "value_date": pl.Date, "paid": pl.Int64},
-        orient="row",
-    )
-    if payments.is_empty():
-        return {}
-    held = pl.DataFrame(
-        db_session.execute(
-            select(CaseAssignment.case_id, CaseAssignment.user_id, CaseAssignment.assigned_at, CaseAssignment.ended_at)
-            .join(Case, Case.id == CaseAssignment.case_id)
-            .where(
-                Case.tenant_id == filters.tenant_id,
-                CaseAssignment.user_id.is_not(None),
-                CaseAssignment.assigned_at < filters.until,
-            )
-        ).all(),
-        schema={
-            "case_id": pl.Int64,
-            "user_id": pl.Int64,
-            "assigned_at": pl.Datetime("us", "UTC"),
-            "ended_at": pl.Datetime("us", "UTC"),
-        },
-        orient="row",
-    )
-    day_end = pl.col("value_date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC") + pl.duration(days=1)
-    credited = (
-        payments.with_columns(moment=day_end - pl.duration(microseconds=1))
-        .sort("moment")
-        .join_asof(
-            held.sort("assigned_at"), left_on="moment", right_on="assigned_at", by="case_id", check_sortedness=False
+    """Cents recovered in the period per collector holding the case at the end of the value date.
+
+    One aggregate query: each payment meets the assignment in force at the end of
+    its value date (assigned before that instant, not ended by it).
+    """
+    day_end = DayAfter(Payment.value_date)
+    rows = db_session.execute(
+        select(CaseAssignment.user_id, type_coerce(func.sum(Payment.amount), BigInteger))
+        .select_from(Payment)
+        .join(Loan, Loan.id == Payment.loan_id)
+        .join(Case, (Case.tenant_id == Loan.tenant_id) & (Case.borrower_id == Loan.borrower_id))
+        .join(
+            CaseAssignment,
+            (CaseAssignment.case_id == Case.id)
+            & (CaseAssignment.assigned_at < day_end)
+            & (CaseAssignment.ended_at.is_(None) | (CaseAssignment.ended_at >= day_end)),
         )
-        .filter(pl.col("user_id").is_not_null())
-        .filter(pl.col("ended_at").is_null() | (pl.col("ended_at") > pl.col("moment")))
-        .group_by("user_id")
-        .agg(pl.col("paid").sum())
+        .where(
+            Loan.tenant_id == filters.tenant_id,
+            Payment.reversed_at.is_(None),
+            Payment.value_date >= filters.start,
+            Payment.value_date <= filters.end,
+            CaseAssignment.user_id.is_not(None),
+            _product(filters, Loan.id),
+        )
+        .group_by(CaseAssignment.user_id)
     )
-    return {int(user): int(paid) for user, paid in credited.iter_rows()}
+    return {int(user): int(paid) for user, paid in rows if user is not None}
 
 
 def productivity(*, db_session: Session, filters: Filters) -> Table:
