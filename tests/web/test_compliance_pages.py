@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -65,8 +66,9 @@ def office(db_session: Session) -> Office:
     return Office(tenant, officer, colleague, collector, lead, case)
 
 
-def _post(browser: TestClient, token: str, url: str, **data: object) -> object:
-    return browser.post(url, data=data, headers={"X-CSRF-Token": token, **HX})
+def _post(browser: TestClient, token: str, url: str, **data: object) -> Response:
+    answer: Response = browser.post(url, data=data, headers={"X-CSRF-Token": token, **HX})
+    return answer
 
 
 # The audit log ---------------------------------------------------------------------
