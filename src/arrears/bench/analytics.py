@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from arrears.analytics.filters import Filters
@@ -35,6 +36,7 @@ from arrears.bench.ledger import AS_OF, _bulk, _fresh_postgres, load
 from arrears.bench.report import commit, machine, write_section
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
+from arrears.delinquency.buckets import STANDARD_BUCKETS
 from arrears.org.enums import Role
 from arrears.org.models import Tenant
 
@@ -45,7 +47,11 @@ TEAMS = 10
 CHUNK = 20_000
 REPEATS = 3
 TARGET_MS = 500
-BUCKETS = (("M1", 1, 30), ("M2", 31, 30), ("M3", 61, 30), ("M4+", 91, 10_000))
+BUCKETS = tuple(
+    (bucket.name, bucket.min_dpd, (bucket.max_dpd or 10_000) - bucket.min_dpd + 1)
+    for bucket in STANDARD_BUCKETS.buckets
+)
+"""(name, DPD at entry, days in it before rolling on): the tenant's own bucket set (ledger benchmark setup)."""
 YEAR_START = AS_OF - timedelta(days=365)
 MONTH = (date(AS_OF.year, AS_OF.month, 1), AS_OF)
 HALF_YEAR = (date(2026, 1, 1), AS_OF)
@@ -284,10 +290,10 @@ def seed_history(url: str, loans: int) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": written}
 
 
-def time_measures(url: str) -> dict[str, dict[str, float]]:
+def time_measures(url: str) -> dict[str, dict[str, Any]]:
     """Median and worst of :data:`REPEATS` timings of each measure, in milliseconds, as the dashboard asks for it."""
     engine = create_db_engine(url)
-    timings: dict[str, dict[str, float]] = {}
+    timings: dict[str, dict[str, Any]] = {}
     with Session(engine) as db_session:
         tenant_id = db_session.scalar(select(Tenant.id).where(Tenant.code == "bench"))
         assert tenant_id is not None
@@ -295,10 +301,16 @@ def time_measures(url: str) -> dict[str, dict[str, float]]:
             period = HALF_YEAR if name.startswith("roll") else MONTH
             request = Request(Filters(tenant_id, *period), as_of=AS_OF)
             spent = []
-            for _ in range(REPEATS):
-                started = time.perf_counter()
-                table = compute(db_session=db_session, name=name, request=request)
-                spent.append((time.perf_counter() - started) * 1000)
+            try:
+                for _ in range(REPEATS):
+                    started = time.perf_counter()
+                    table = compute(db_session=db_session, name=name, request=request)
+                    spent.append((time.perf_counter() - started) * 1000)
+            except DBAPIError as error:
+                # Reported, not hidden: the measure cannot answer at this size.
+                db_session.rollback()
+                timings[name] = {"error": str(error.orig).splitlines()[0][:160]}
+                continue
             timings[name] = {"median_ms": statistics.median(spent), "worst_ms": max(spent), "rows": len(table.rows)}
     engine.dispose()
     return timings
@@ -338,6 +350,9 @@ def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
             "|---|---:|---:|---:|:-:|",
         ]
         for name, timing in result["timings"].items():
+            if "error" in timing:
+                lines.append(f"| {name} | fails: `{timing['error']}` | | | **no** |")
+                continue
             ok = "yes" if timing["median_ms"] < TARGET_MS else "**no**"
             lines.append(
                 f"| {name} | {timing['median_ms']:.0f} | {timing['worst_ms']:.0f} | {timing['rows']:.0f} | {ok} |"
