@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from arrears.db.base import utcnow
 from arrears.org.models import Tenant
 from arrears.settings import Settings
 from arrears.web import tokens
@@ -56,6 +58,8 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 PASSWORD = "correct horse battery"
+WORK_TIME = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+"""10:00 in Shanghai on a Tuesday: the clock pages see unless a test moves it."""
 
 
 @pytest.fixture
@@ -66,10 +70,12 @@ def browser(api_app: FastAPI, db_session: Session) -> Iterator[TestClient]:
         yield db_session
 
     api_app.dependency_overrides[get_db] = same_session
+    api_app.state.clock = lambda: WORK_TIME
     try:
         yield TestClient(api_app, base_url="https://testserver", follow_redirects=False)
     finally:
         api_app.dependency_overrides.clear()
+        api_app.state.clock = utcnow
 
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:

@@ -158,9 +158,7 @@ def test_next_never_leads_off_the_site(browser: TestClient, db_session: Session)
     assert answer.headers["location"] == "/"
 
 
-def test_an_api_route_accepts_a_signed_in_person_with_the_permission(
-    browser: TestClient, db_session: Session
-) -> None:
+def test_an_api_route_accepts_a_signed_in_person_with_the_permission(browser: TestClient, db_session: Session) -> None:
     user = _person(db_session)
     token = sign_in(browser, user.username)
     answer = browser.post("/api/v1/lint", json={"text": "你好"}, headers={"X-CSRF-Token": token})

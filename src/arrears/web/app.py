@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 import arrears
+from arrears.db.base import utcnow
 from arrears.db.migrate import check_schema
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ArrearsError
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.clock = utcnow
     app.state.session_factory = make_session_factory(engine)
     observability.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -80,7 +80,10 @@ def current_principal(
             db_session.commit()  # keep the refusal's audit entry
             raise
         return Principal(tenant_id=token.tenant_id, actor=f"api:{token.prefix}", permissions=frozenset(token.scopes))
-    signed = sessions.lookup(db_session=db_session, secret=request.cookies.get(SESSION_COOKIE))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        raise Unauthenticated(tokens.REFUSED, hint=tokens.REFUSED_HINT + ", or sign in at /login")
+    signed = sessions.lookup(db_session=db_session, secret=cookie)
     if signed is None:
         raise Unauthenticated("you are not signed in, or your session has ended", hint="sign in again at /login")
     return principal_of(signed)

@@ -1,8 +1,9 @@
-"""What every route can ask for: a database session per request (the caller: see :mod:`arrears.web.auth`)."""
+"""What every route can ask for: a database session per request and the time (callers: web.auth)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -25,3 +26,12 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db)]
+
+
+def now(request: Request) -> datetime:
+    """The current time as the app sees it (UTC): the clock is the app's, so tests can set it."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+Now = Annotated[datetime, Depends(now)]

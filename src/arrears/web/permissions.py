@@ -46,7 +46,7 @@ _CHECK = frozenset({"compliance:check"})
 
 ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
     {
-        Role.COLLECTOR: _WORK | _CHECK | {"analytics:read", "plans:propose"},
+        Role.COLLECTOR: _WORK | _CHECK | {"analytics:read", "pii:reveal", "plans:propose"},
         Role.TEAM_LEAD: _WORK
         | _CHECK
         | {"team:manage", "pii:reveal", "complaints:manage", "analytics:read", "legal:read"}

@@ -23,7 +23,6 @@ from arrears.contact import flows
 from arrears.contact.dialer import TelLinkDialer
 from arrears.contact.enums import ContactChannel, Outcome
 from arrears.contact.schemas import ContactIn, PromiseIn
-from arrears.db.base import utcnow
 from arrears.errors import InvalidInput, NotFound
 from arrears.org import service as tenants
 from arrears.org.enums import Role
@@ -35,7 +34,7 @@ from arrears.scripts.library.enums import CallStep, Locale, Persona, ScriptParty
 from arrears.scripts.suggest import script_for_step, suggest
 from arrears.strategy.models import QueueEntry
 from arrears.web.auth import Principal, require
-from arrears.web.deps import DbSession
+from arrears.web.deps import DbSession, Now
 from arrears.web.scoping import case_clause, visible_case
 from arrears.web.templating import locale_for, render
 from arrears.workbench.overview import case_overview
@@ -71,10 +70,12 @@ def _script_locale(locale: str) -> Locale:
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue_page(request: Request, db_session: DbSession, caller: QueueReader, day: date | None = None) -> Response:
+def queue_page(
+    request: Request, db_session: DbSession, caller: QueueReader, moment: Now, day: date | None = None
+) -> Response:
     """Today's cases in working order; the next best case first."""
     zone = _zone(db_session, caller)
-    today = datetime.now(zone).date()
+    today = moment.astimezone(zone).date()
     shown = day or today
     scope = _queue_scope(caller)
     day_start = datetime.combine(shown, time(0), zone)
@@ -89,7 +90,7 @@ def queue_page(request: Request, db_session: DbSession, caller: QueueReader, day
             rows = queue_rows(
                 db_session=db_session, day=shown, scope=scope, day_start=datetime.combine(shown, time(0), zone)
             )
-    now = utcnow()
+    now = moment
     context = {
         "rows": rows,
         "day": shown,
@@ -111,11 +112,11 @@ def _queue_scope(caller: Principal) -> ColumnElement[bool]:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, db_session: DbSession, caller: Reader, case_id: int) -> Response:
+def case_page(request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: int) -> Response:
     """Borrower and contacts (masked), loans, timeline, strategy and why, the guided call and the outcome form."""
     case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
     zone = _zone(db_session, caller)
-    today = datetime.now(zone).date()
+    today = moment.astimezone(zone).date()
     overview = case_overview(db_session=db_session, case=case, as_of=today)
     context = {
         "o": overview,
@@ -156,6 +157,7 @@ def reveal_field(
 
 def _contact_in(
     db_session: DbSession,
+    at: datetime,
     case_id: int,
     channel: ContactChannel,
     contact_point_id: int | None,
@@ -174,7 +176,7 @@ def _contact_in(
         return ContactIn(
             case_id=case_id,
             channel=channel,
-            at=utcnow(),
+            at=at,
             outcome=outcome,
             third_party_id=third_party_id,
             number=number,
@@ -202,12 +204,13 @@ def dial(
     request: Request,
     db_session: DbSession,
     caller: Worker,
+    moment: Now,
     case_id: int,
     contact_point_id: Annotated[int, Form()],
 ) -> Response:
     """Ask the guard whether this number may be called now; when it may, hand it to the dialer."""
     visible_case(db_session=db_session, principal=caller, case_id=case_id)
-    planned = _contact_in(db_session, case_id, ContactChannel.CALL, contact_point_id, Outcome.NO_ANSWER)
+    planned = _contact_in(db_session, moment, case_id, ContactChannel.CALL, contact_point_id, Outcome.NO_ANSWER)
     decision = flows.check_contact(
         db_session=db_session, contact_in=planned, actor=caller.actor, user_id=caller.user_id, origin="web:dial"
     )
@@ -223,6 +226,7 @@ def record_outcome(
     request: Request,
     db_session: DbSession,
     caller: Worker,
+    moment: Now,
     case_id: int,
     outcome: Annotated[Outcome, Form()],
     channel: Annotated[ContactChannel, Form()] = ContactChannel.CALL,
@@ -246,6 +250,7 @@ def record_outcome(
         )
     contact_in = _contact_in(
         db_session,
+        moment,
         case_id,
         channel,
         contact_point_id,
@@ -287,10 +292,10 @@ def _promise(amount: str, due_on: str, channel: str) -> PromiseIn | None:
 
 
 @router.get("/cases/{case_id}/timeline", response_class=HTMLResponse)
-def timeline_fragment(request: Request, db_session: DbSession, caller: Reader, case_id: int) -> Response:
+def timeline_fragment(request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: int) -> Response:
     case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
     zone = _zone(db_session, caller)
-    overview = case_overview(db_session=db_session, case=case, as_of=datetime.now(zone).date())
+    overview = case_overview(db_session=db_session, case=case, as_of=moment.astimezone(zone).date())
     return render(request, "workbench/_timeline.html", {"o": overview, "zone": str(zone)}, principal=caller)
 
 
@@ -299,6 +304,7 @@ def step_script(
     request: Request,
     db_session: DbSession,
     caller: Reader,
+    moment: Now,
     case_id: int,
     step: CallStep = CallStep.VERIFY_IDENTITY,
     party: ScriptParty = ScriptParty.DEBTOR,
@@ -309,7 +315,7 @@ def step_script(
     key, script_id, text = script_for_step(
         db_session=db_session,
         case_id=case_id,
-        today=datetime.now(zone).date(),
+        today=moment.astimezone(zone).date(),
         settings=cli_support.settings_from(None),
         locale=_script_locale(locale_for(request, caller)),
         step=step,
@@ -330,6 +336,7 @@ def live_suggestion(
     request: Request,
     db_session: DbSession,
     caller: Reader,
+    moment: Now,
     case_id: int,
     utterance: Annotated[str, Form(max_length=1000)],
     step: Annotated[CallStep, Form()] = CallStep.ASK_PAYMENT_TODAY,
@@ -338,8 +345,7 @@ def live_suggestion(
     visible_case(db_session=db_session, principal=caller, case_id=case_id)
     if not utterance.strip():
         return HTMLResponse("")
-    zone = _zone(db_session, caller)
-    today = datetime.now(zone).date()
+    today = moment.astimezone(_zone(db_session, caller)).date()
     answer = suggest(
         db_session=db_session,
         case_id=case_id,
@@ -362,12 +368,12 @@ def lint_fragment(request: Request, caller: Linter, notes: Annotated[str, Form(m
 
 
 @router.get("/next", response_class=HTMLResponse)
-def next_best(db_session: DbSession, caller: QueueReader) -> Response:
+def next_best(db_session: DbSession, caller: QueueReader, moment: Now) -> Response:
     """Open the next best case of today's queue, or the queue when none is left."""
     zone = _zone(db_session, caller)
-    today = datetime.now(zone).date()
+    today = moment.astimezone(zone).date()
     rows = queue_rows(
         db_session=db_session, day=today, scope=_queue_scope(caller), day_start=datetime.combine(today, time(0), zone)
     )
-    chosen = next_case(rows)
+    chosen = next_case(rows, moment)
     return RedirectResponse(f"/cases/{chosen.case_id}" if chosen else "/queue", status_code=303)
