@@ -29,6 +29,7 @@ from arrears.ledger.models import Loan
 from arrears.org import service as tenants
 from arrears.org.enums import Role
 from arrears.org.models import Team, User
+from arrears.settlement import service as settlement
 from arrears.strategy import propensity
 from arrears.strategy.allocation import CaseToAllocate, Collector, allocate
 from arrears.strategy.enums import ActionStatus, RunStatus, Treatment
@@ -91,6 +92,11 @@ def stage_plan(db_session: Session, context: RunContext, _cases: range) -> dict[
     run.report = {**run.report, "partitions": [[r.start, r.stop] for r in ranges]}
     flag_modified(run, "report")
     return {"partitions": len(ranges)}
+
+
+def stage_plans(db_session: Session, context: RunContext, _cases: range) -> dict[str, Any]:
+    """Activate approved repayment plans and mark active ones kept or broken (a break is a broken promise)."""
+    return dict(settlement.judge_plans(db_session, context.tenant_id, context.as_of, actor=context.actor))
 
 
 def stage_promises(db_session: Session, context: RunContext, cases: range) -> dict[str, Any]:
@@ -425,6 +431,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("pass", stage_pass, partitioned=True, over="loans"),
     Stage("cases", stage_cases, partitioned=False),
     Stage("plan", stage_plan, partitioned=False),
+    Stage("plans", stage_plans, partitioned=False),
     Stage("promises", stage_promises, partitioned=True),
     Stage("segment", stage_segment, partitioned=True),
     Stage("policy", stage_policy, partitioned=True),
