@@ -148,6 +148,9 @@ def test_without_a_token_it_is_unauthenticated(client: TestClient, shop: Shop) -
         ({**MARCH, "target": "40:0.5"}, "target"),
         ({"to": "2026-03-01"}, "from"),
         ({**MARCH, "arm": "third"}, "arm"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+        ({"from": "2026-03-01", "to": "9999-12-31"}, "to"),
+        ({**MARCH, "as_of": "9999-12-31"}, "as_of"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(

@@ -107,6 +107,19 @@ def test_an_unknown_measure_page_is_not_found(browser: TestClient, people: Peopl
     assert browser.get(f"/analytics/nothing?{MARCH}").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [f"/analytics?{MARCH}&arm=third", "/analytics?to=0001-01-03", "/analytics/report.pdf?day=0001-01-05"],
+)
+def test_bad_filters_are_a_message_not_a_crash(browser: TestClient, people: People, path: str) -> None:
+    sign_in(browser, people.ops.username)
+
+    answer = browser.get(path)
+
+    assert answer.status_code == 422
+    assert "Traceback" not in answer.text
+
+
 def test_a_collector_is_sent_to_their_own_productivity(browser: TestClient, people: People) -> None:
     sign_in(browser, people.jia.username)
 

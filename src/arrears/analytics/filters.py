@@ -24,6 +24,16 @@ from arrears.strategy.models import CaseStrategy
 MAX_DAYS = 366 * 3
 """The longest period a measure is computed over (three years)."""
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+"""Days a measure can be asked about (far enough from the calendar's ends to add a horizon)."""
+
+
+def check_day(day: date, *, where: str) -> date:
+    """``day`` when it is one a measure can be asked about; bad input otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(f"{day} is outside {FIRST_DAY} to {LAST_DAY}", where=where, hint="give a date in range")
+    return day
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -39,6 +49,8 @@ class Filters:
     arm: Arm | None = None
 
     def __post_init__(self) -> None:
+        check_day(self.start, where="from")
+        check_day(self.end, where="to")
         if self.end < self.start:
             raise InvalidInput(f"the period ends ({self.end}) before it starts ({self.start})", where="to")
         if (self.end - self.start).days >= MAX_DAYS:

@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrears.analytics.filters import Filters
+from arrears.analytics.filters import Filters, check_day
 from arrears.cli import context
 from arrears.cli.options import parse_date
 from arrears.errors import InvalidInput, NotFound
@@ -91,7 +91,7 @@ class Given:
             arm=self.arm,
         )
         targets = tuple(parse_target(t) for t in self.targets) if self.targets else DEFAULT_TARGETS
-        as_of = parse_date(self.as_of, option="--as-of") if self.as_of else end
+        as_of = check_day(parse_date(self.as_of, option="--as-of"), where="--as-of") if self.as_of else end
         return Request(filters, as_of=as_of, targets=targets)
 
 

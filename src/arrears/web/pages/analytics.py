@@ -22,9 +22,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arrears.analytics.filters import check_day
 from arrears.analytics.measures import DESCRIPTIONS, compute
 from arrears.analytics.tables import Table, text
-from arrears.errors import NotFound
+from arrears.errors import InvalidInput, NotFound
 from arrears.ledger.models import Product
 from arrears.org import service as tenants
 from arrears.org.enums import Role
@@ -154,6 +155,7 @@ def _slice(
     """The page's filters; without a period, the last 30 days to yesterday in the tenant's time zone."""
     if end is None:
         end = _tenant_today(db_session, caller) - timedelta(days=1)
+    check_day(end, where="to")
     if start is None:
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     return Slice(start, end, as_of, product, bucket or None, team, collector, arm, None)
@@ -175,6 +177,8 @@ class PageFilters:
     ) -> None:
         self.start, self.end, self.as_of, self.bucket = start, end, as_of, bucket
         self.product, self.team, self.collector = _number(product), _number(team), _number(collector)
+        if arm and arm not in {member.value for member in Arm}:
+            raise InvalidInput(f"no arm '{arm}'", where="arm", hint="champion or challenger")
         self.arm = Arm(arm) if arm else None
 
     def slice(self, db_session: Session, caller: Principal) -> Slice:
@@ -373,7 +377,8 @@ def daily_report(
         return RedirectResponse("/analytics/productivity", status_code=303)
     locale = locale_for(request, caller)
     translate = translator(locale)
-    on = day or _tenant_today(db_session, caller) - timedelta(days=1)
+    on = check_day(day, where="day") if day else _tenant_today(db_session, caller) - timedelta(days=1)
+    check_day(on - timedelta(days=DEFAULT_DAYS), where="day")
     the_day = _slice(db_session, caller, on, on, None, None, None, None, None, None)
     month = _slice(db_session, caller, on - timedelta(days=DEFAULT_DAYS - 1), on, None, None, None, None, None, None)
     names = ("contact_rates", "promises_kept", "complaint_rate", "compliance_blocks", "productivity")

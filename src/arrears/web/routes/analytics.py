@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from arrears.analytics.filters import Filters
+from arrears.analytics.filters import Filters, check_day
 from arrears.analytics.measures import DESCRIPTIONS, MEASURES, Request, compute
 from arrears.analytics.recovery import DEFAULT_TARGETS, parse_target
 from arrears.analytics.tables import Table, to_csv, to_xlsx
@@ -93,7 +93,8 @@ def scoped_request(principal: Principal, given: Slice, measure: str) -> Request:
         arm=given.arm,
     )
     targets = tuple(parse_target(t) for t in given.target) if given.target else DEFAULT_TARGETS
-    return Request(filters, as_of=given.as_of or given.end, targets=targets)
+    as_of = check_day(given.as_of, where="as_of") if given.as_of else given.end
+    return Request(filters, as_of=as_of, targets=targets)
 
 
 def visible_measures(principal: Principal) -> list[str]:
