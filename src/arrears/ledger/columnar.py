@@ -174,11 +174,6 @@ def _minor(amount: Decimal, places: int) -> int | None:
     return whole if scaled == whole else None
 
 
-def _whole_minor(amount: Decimal, places: int) -> int:
-    """The amount in minor units; only for amounts already checked by :func:`_minor`."""
-    return int(amount.scaleb(places))
-
-
 def _digits(value: Decimal) -> int:
     exponent = value.normalize().as_tuple().exponent
     assert isinstance(exponent, int)
@@ -269,25 +264,43 @@ class _Group:
         self.late_rate = int(late * self.scale)
         self.caps = caps
         self.members: list[tuple[LoanInput, list[PostedPayment]]] = []
+        self.packed: list[tuple[list[int], list[int], list[int], list[int], list[int], list[int]]] = []
         for loan, standing in members:
-            reason = self._too_fine_or_large(loan, standing, caps[id(loan)])
-            if reason is not None:
+            packed = self._pack(loan, standing, caps[id(loan)])
+            if isinstance(packed, str):
                 batch.routed.append(loan.key)
-                batch.reasons[reason] += 1
+                batch.reasons[packed] += 1
             else:
                 self.members.append((loan, standing))
+                self.packed.append(packed)
 
-    def _too_fine_or_large(self, loan: LoanInput, standing: list[PostedPayment], cap: Decimal | None) -> str | None:
-        amounts = [item.principal for item in loan.terms.schedule] + [item.interest for item in loan.terms.schedule]
-        amounts += [payment.amount for payment in standing]
-        if any(_minor(amount, self.places) is None for amount in amounts):
+    def _pack(
+        self, loan: LoanInput, standing: list[PostedPayment], cap: Decimal | None
+    ) -> tuple[list[int], list[int], list[int], list[int], list[int], list[int]] | str:
+        """The loan's numbers, due days, principal, interest, payment days and amounts in minor units;
+        or why it goes to the row engine (an amount finer than the minor unit, or too large)."""
+        schedule = sorted(loan.terms.schedule, key=lambda item: item.number)
+        principal = [_minor(item.principal, self.places) for item in schedule]
+        interest = [_minor(item.interest, self.places) for item in schedule]
+        paid = [_minor(payment.amount, self.places) for payment in standing]
+        whole_principal = [value for value in principal if value is not None]
+        whole_interest = [value for value in interest if value is not None]
+        whole_paid = [value for value in paid if value is not None]
+        if len(whole_principal) + len(whole_interest) + len(whole_paid) < len(principal) + len(interest) + len(paid):
             return "sub_unit_amount"
-        total = sum(amounts, Decimal(0)).scaleb(self.places)
+        total = sum(whole_principal) + sum(whole_interest) + sum(whole_paid)
         days = (self.as_of - loan.terms.disbursed_on).days + 2
         rate = max(self.penalty_rate + self.late_rate, int((cap or 0) * self.scale), self.year * self.scale)
         if total * days * rate * 4 >= LIMIT:
             return "too_large"
-        return None
+        return (
+            [item.number for item in schedule],
+            [item.due_date.toordinal() for item in schedule],
+            whole_principal,
+            whole_interest,
+            [payment.value_date.toordinal() for payment in standing],
+            whole_paid,
+        )
 
     # Packing -------------------------------------------------------------------
 
@@ -306,21 +319,23 @@ class _Group:
         self.pay_amount = np.zeros((count, paid_width + 1), dtype=np.int64)
         self.disbursed = np.zeros(count, dtype=np.int64)
         self.cap = np.zeros(count, dtype=np.int64)
-        self.numbers: list[list[int]] = []
-        for row, (loan, standing) in enumerate(self.members):
-            schedule = sorted(loan.terms.schedule, key=lambda item: item.number)
-            self.numbers.append([item.number for item in schedule])
-            for column, item in enumerate(schedule):
-                self.due[row, column] = item.due_date.toordinal()
-                self.principal_due[row, column] = _whole_minor(item.principal, self.places)
-                self.interest_due[row, column] = _whole_minor(item.interest, self.places)
-                self.real[row, column] = True
-            for column, payment in enumerate(standing):
-                self.pay_day[row, column] = payment.value_date.toordinal()
-                self.pay_amount[row, column] = _whole_minor(payment.amount, self.places)
-            self.disbursed[row] = loan.terms.disbursed_on.toordinal()
-            cap = self.caps[id(loan)]
-            self.cap[row] = int(cap * self.scale) if cap is not None else 0
+        self.numbers = [packed[0] for packed in self.packed]
+        lengths = np.array([len(numbers) for numbers in self.numbers], dtype=np.int64)
+        rows = np.repeat(np.arange(count), lengths)
+        columns = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        self.due[rows, columns] = [day for packed in self.packed for day in packed[1]]
+        self.principal_due[rows, columns] = [value for packed in self.packed for value in packed[2]]
+        self.interest_due[rows, columns] = [value for packed in self.packed for value in packed[3]]
+        self.real[rows, columns] = True
+        counts = np.array([len(packed[4]) for packed in self.packed], dtype=np.int64)
+        rows = np.repeat(np.arange(count), counts)
+        columns = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        self.pay_day[rows, columns] = [day for packed in self.packed for day in packed[4]]
+        self.pay_amount[rows, columns] = [value for packed in self.packed for value in packed[5]]
+        self.disbursed[:] = [loan.terms.disbursed_on.toordinal() for loan, _ in self.members]
+        self.cap[:] = [
+            int(cap * self.scale) if (cap := self.caps[id(loan)]) is not None else 0 for loan, _ in self.members
+        ]
         self._replay()
         if figures:
             self._figures()
