@@ -90,6 +90,31 @@ def test_a_team_lead_sees_the_load_of_their_own_team_only(browser: TestClient, d
     assert 'value="40"' in row  # the cap, ready to change
 
 
+def test_a_team_lead_opens_a_team_members_queue_but_not_another_teams(browser: TestClient, db_session: Session) -> None:
+    world = floor(db_session)
+    sign_in(browser, world.lead.username)
+    fragment = browser.get(f"/supervisor/queues/{world.mine.id}", headers=HX)
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert f'data-case="{world.case.id}"' in fragment.text and f'data-case="{world.their_case.id}"' not in fragment.text
+    page = browser.get(f"/supervisor/queues/{world.mine.id}")
+    assert page.status_code == 200 and "<html" in page.text and f'data-case="{world.case.id}"' in page.text
+    assert browser.get(f"/supervisor/queues/{world.mine_too.id}", headers=HX).text.count('data-case="') == 0
+    assert browser.get(f"/supervisor/queues/{world.theirs.id}", headers=HX).status_code == 422
+
+
+def test_the_recovery_card_refreshes_on_its_own(browser: TestClient, db_session: Session) -> None:
+    world = floor(db_session)
+    factories = Factories(db_session)
+    loan = factories.loan(tenant=world.tenant)
+    world.case.borrower_id = loan.borrower_id
+    sign_in(browser, world.lead.username)
+    console = browser.get("/supervisor").text
+    assert 'hx-get="/supervisor/recovery"' in console and 'hx-trigger="every 60s"' in console
+    assert '<td class="num" data-paid>¥0.00</td>' in browser.get("/supervisor/recovery", headers=HX).text
+    factories.payment(loan, "88.00", _today().date())
+    assert '<td class="num" data-paid>¥88.00</td>' in browser.get("/supervisor/recovery", headers=HX).text
+
+
 def test_operations_see_every_team(browser: TestClient, db_session: Session) -> None:
     world = floor(db_session)
     ops = Factories(db_session).user(world.tenant, Role.OPERATIONS, password_hash=_HASH)
@@ -269,6 +294,8 @@ def test_a_collector_gets_forbidden(browser: TestClient, db_session: Session) ->
     world = floor(db_session)
     token = sign_in(browser, world.mine.username)
     assert browser.get("/supervisor").status_code == 403
+    assert browser.get(f"/supervisor/queues/{world.mine.id}").status_code == 403
+    assert browser.get("/supervisor/recovery").status_code == 403
     answer = browser.post(
         "/supervisor/cap", data={"collector_id": world.mine.id, "cap": "1"}, headers={"X-CSRF-Token": token, **HX}
     )
@@ -276,7 +303,7 @@ def test_a_collector_gets_forbidden(browser: TestClient, db_session: Session) ->
     assert world.mine.daily_case_cap == 40
 
 
-@pytest.mark.parametrize("role", [Role.COMPLIANCE, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.COMPLIANCE, Role.ADMIN, Role.APPROVER])
 def test_other_roles_may_look_but_not_change(browser: TestClient, db_session: Session, role: Role) -> None:
     world = floor(db_session)
     officer = Factories(db_session).user(world.tenant, role, password_hash=_HASH)

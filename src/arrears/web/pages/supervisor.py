@@ -14,18 +14,22 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import and_, select
 
+from arrears.cases.models import Case
 from arrears.db.base import utcnow
 from arrears.errors import InvalidInput
 from arrears.org import service as tenants
 from arrears.org.enums import Role
 from arrears.strategy import supervision as changes
+from arrears.strategy.models import QueueEntry
 from arrears.web.auth import Principal, require
 from arrears.web.deps import DbSession
 from arrears.web.exceptions import Forbidden
 from arrears.web.scoping import case_clause, visible_case
 from arrears.web.templating import render
 from arrears.workbench import supervision
+from arrears.workbench.queue import queue_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,11 +62,16 @@ def _done(request: Request, caller: Principal, message: str, detail: str = "") -
     return RedirectResponse("/supervisor", status_code=303)
 
 
+def _not_a_collector(caller: Principal) -> None:
+    """A collector's own queue is their page; the console looks over other people's work."""
+    if caller.role is Role.COLLECTOR:
+        raise Forbidden("the supervisor console is for team leads and operations", hint="your work is at /queue")
+
+
 @router.get("/supervisor", response_class=HTMLResponse)
 def console(request: Request, db_session: DbSession, caller: Viewer) -> Response:
     """Load per collector, recovery against today's promises, today's guard blocks, open complaints."""
-    if caller.role is Role.COLLECTOR:
-        raise Forbidden("the supervisor console is for team leads and operations", hint="your work is at /queue")
+    _not_a_collector(caller)
     day, zone = _today(db_session, caller)
     team_id = team_of(caller)
     cases = case_clause(caller)
@@ -79,6 +88,31 @@ def console(request: Request, db_session: DbSession, caller: Viewer) -> Response
         "whole_tenant": team_id is None,
     }
     return render(request, "supervisor/console.html", context, principal=caller)
+
+
+@router.get("/supervisor/recovery", response_class=HTMLResponse)
+def recovery_fragment(request: Request, db_session: DbSession, caller: Viewer) -> Response:
+    """Today's money in against today's promises, refreshed by the console while it is open."""
+    _not_a_collector(caller)
+    day, zone = _today(db_session, caller)
+    recovery = supervision.day_recovery(db_session=db_session, cases=case_clause(caller), day=day)
+    context = {"recovery": recovery, "now": utcnow(), "zone": zone}
+    return render(request, "supervisor/_recovery.html", context, principal=caller)
+
+
+@router.get("/supervisor/queues/{user_id}", response_class=HTMLResponse)
+def collector_queue(request: Request, db_session: DbSession, caller: Viewer, user_id: int) -> Response:
+    """One collector's queue for today, as the end-of-day run ranked it, limited to the cases the caller reaches."""
+    _not_a_collector(caller)
+    collector = supervision.collector_in_scope(
+        db_session=db_session, tenant_id=caller.tenant_id, team_id=team_of(caller), user_id=user_id
+    )
+    day, zone = _today(db_session, caller)
+    scope = and_(QueueEntry.user_id == collector.id, QueueEntry.case_id.in_(select(Case.id).where(case_clause(caller))))
+    rows = queue_rows(db_session=db_session, day=day.on, scope=scope, day_start=day.start)
+    context = {"collector": collector, "rows": rows, "zone": zone, "now": utcnow()}
+    page = "supervisor/_queue.html" if request.headers.get("HX-Request") else "supervisor/queue.html"
+    return render(request, page, context, principal=caller)
 
 
 @router.post("/supervisor/reassign", response_class=HTMLResponse)
