@@ -18,6 +18,7 @@ from arrears.cli.importing import app as import_app
 from arrears.cli.lint import lint_command
 from arrears.cli.run import run_command, worker_command
 from arrears.cli.serve import serve_command
+from arrears.cli.user import app as user_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -49,6 +50,7 @@ app.add_typer(settlement_cli.plan_app, name="plan")
 app.add_typer(settlement_cli.evidence_app, name="evidence")
 app.add_typer(analytics_cli.app, name="analytics")
 app.command("serve")(serve_command)
+app.add_typer(user_app, name="user")
 app.add_typer(legal_cli.legal_app, name="legal")
 app.add_typer(legal_cli.agency_app, name="agency")
 app.add_typer(comms_cli.templates_app, name="templates")
