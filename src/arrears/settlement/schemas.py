@@ -12,6 +12,9 @@ from arrears.settlement.enums import EvidenceKind, EvidenceStatus, PlanKind, Pla
 from arrears.settlement.models import Evidence, Plan
 from arrears.settlement.options import MAX_PERIODS, Instalment, Option
 
+MAX_ROW_ID = 2**31 - 1
+"""Row ids are 32-bit integers in the database: a larger one is refused as input, not sent to a query."""
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -21,7 +24,7 @@ class QuoteIn(_In):
     """The options to compare, from the loan's position on ``effective_on``."""
 
     effective_on: date
-    loan_id: int | None = Field(None, description="which of the case's loans; needed when it has several")
+    loan_id: int | None = Field(None, ge=1, le=MAX_ROW_ID, description="which of the case's loans, if several")
     periods: int = Field(12, ge=1, le=MAX_PERIODS)
     annual_rate: Decimal = Field(Decimal("0"), ge=0, le=1)
     amount_now: Decimal | None = Field(
@@ -36,7 +39,7 @@ class PlanIn(_In):
     kind: PlanKind
     effective_on: date
     reason: str = Field(min_length=1, max_length=2000, description="the hardship, in the proposer's words")
-    loan_id: int | None = None
+    loan_id: int | None = Field(None, ge=1, le=MAX_ROW_ID)
     periods: int = Field(1, ge=1, le=MAX_PERIODS)
     amount: Decimal | None = Field(None, gt=0)
     waive_charges: Decimal = Field(Decimal("0"), ge=0)

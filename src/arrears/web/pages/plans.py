@@ -23,7 +23,7 @@ from arrears.settlement.evidence import path_of
 from arrears.settlement.models import Evidence
 from arrears.web.auth import Principal, require
 from arrears.web.deps import DbSession
-from arrears.web.routes.settlement import DataDir
+from arrears.web.routes.settlement import DataDir, PathId
 from arrears.web.scoping import case_clause, visible_case
 from arrears.web.templating import render
 
@@ -74,7 +74,7 @@ def _decided(request: Request, caller: Principal, message: str, detail: str) -> 
 
 @router.post("/supervisor/approvals/plans/{plan_id}/approve", response_class=HTMLResponse)
 def approve(
-    request: Request, plan_id: int, db_session: DbSession, caller: Approver, reason: Annotated[str, Form()]
+    request: Request, plan_id: PathId, db_session: DbSession, caller: Approver, reason: Annotated[str, Form()]
 ) -> Response:
     plan = service.get(db_session=db_session, tenant_id=caller.tenant_id, plan_id=plan_id)
     visible_case(db_session=db_session, principal=caller, case_id=plan.case_id)
@@ -86,7 +86,7 @@ def approve(
 
 @router.post("/supervisor/approvals/plans/{plan_id}/reject", response_class=HTMLResponse)
 def reject(
-    request: Request, plan_id: int, db_session: DbSession, caller: Approver, reason: Annotated[str, Form()]
+    request: Request, plan_id: PathId, db_session: DbSession, caller: Approver, reason: Annotated[str, Form()]
 ) -> Response:
     plan = service.get(db_session=db_session, tenant_id=caller.tenant_id, plan_id=plan_id)
     visible_case(db_session=db_session, principal=caller, case_id=plan.case_id)
@@ -99,7 +99,7 @@ def reject(
 @router.post("/supervisor/approvals/evidence/{evidence_id}/verify", response_class=HTMLResponse)
 def verify(
     request: Request,
-    evidence_id: int,
+    evidence_id: PathId,
     db_session: DbSession,
     caller: Verifier,
     status: Annotated[EvidenceStatus, Form()],
@@ -120,7 +120,7 @@ def verify(
 
 
 @router.get("/supervisor/approvals/evidence/{evidence_id}/file")
-def evidence_file(evidence_id: int, db_session: DbSession, caller: Reader, data_dir: DataDir) -> Response:
+def evidence_file(evidence_id: PathId, db_session: DbSession, caller: Reader, data_dir: DataDir) -> Response:
     """The stored document, to a caller who reaches its case; every viewing is audited (it is personal data)."""
     row = service.get_evidence(db_session=db_session, tenant_id=caller.tenant_id, evidence_id=evidence_id)
     visible_case(db_session=db_session, principal=caller, case_id=row.case_id)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,17 @@ from arrears.settlement import service
 from arrears.settlement.enums import EvidenceKind, PlanStatus
 from arrears.settlement.evidence import MAX_BYTES
 from arrears.settlement.models import Evidence, Plan
-from arrears.settlement.schemas import DecisionIn, EvidenceOut, OptionOut, PlanIn, PlanOut, QuoteIn, QuoteOut, VerifyIn
+from arrears.settlement.schemas import (
+    MAX_ROW_ID,
+    DecisionIn,
+    EvidenceOut,
+    OptionOut,
+    PlanIn,
+    PlanOut,
+    QuoteIn,
+    QuoteOut,
+    VerifyIn,
+)
 from arrears.web.auth import Principal, require
 from arrears.web.deps import DbSession
 from arrears.web.scoping import case_clause, visible_case
@@ -32,8 +44,11 @@ Approver = Annotated[Principal, Depends(require("plans:approve"))]
 Verifier = Annotated[Principal, Depends(require("evidence:verify"))]
 
 
+PathId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+
+
 class ProposeIn(PlanIn):
-    case_id: int
+    case_id: int = Field(ge=1, le=MAX_ROW_ID)
 
 
 def evidence_dir(request: Request) -> Path:
@@ -60,7 +75,7 @@ def _scoped_cases(principal: Principal) -> object:
 
 
 @router.post("/cases/{case_id}/quote", response_model=QuoteOut)
-def quote_plans(case_id: int, quote_in: QuoteIn, db_session: DbSession, principal: Proposer) -> QuoteOut:
+def quote_plans(case_id: PathId, quote_in: QuoteIn, db_session: DbSession, principal: Proposer) -> QuoteOut:
     """Each kind of plan for the case: the debtor's total cost and the lender's expected recovery. Grants nothing."""
     visible_case(db_session=db_session, principal=principal, case_id=case_id)
     quote = service.quote_options(
@@ -128,12 +143,12 @@ def approval_inbox(db_session: DbSession, principal: Approver) -> list[PlanOut]:
 
 
 @router.get("/{plan_id}", response_model=PlanOut)
-def get_plan(plan_id: int, db_session: DbSession, principal: Reader) -> PlanOut:
+def get_plan(plan_id: PathId, db_session: DbSession, principal: Reader) -> PlanOut:
     return PlanOut.of(_plan_in_scope(db_session, principal, plan_id))
 
 
 @router.post("/{plan_id}/approve", response_model=PlanOut)
-def approve_plan(plan_id: int, decision: DecisionIn, db_session: DbSession, principal: Approver) -> PlanOut:
+def approve_plan(plan_id: PathId, decision: DecisionIn, db_session: DbSession, principal: Approver) -> PlanOut:
     """Approve within the caller's authority (a person, never the proposer); the new schedule goes to the ledger."""
     _plan_in_scope(db_session, principal, plan_id)
     plan = service.approve(
@@ -147,7 +162,7 @@ def approve_plan(plan_id: int, decision: DecisionIn, db_session: DbSession, prin
 
 
 @router.post("/{plan_id}/reject", response_model=PlanOut)
-def reject_plan(plan_id: int, decision: DecisionIn, db_session: DbSession, principal: Approver) -> PlanOut:
+def reject_plan(plan_id: PathId, decision: DecisionIn, db_session: DbSession, principal: Approver) -> PlanOut:
     _plan_in_scope(db_session, principal, plan_id)
     plan = service.reject(
         db_session=db_session,
@@ -161,13 +176,13 @@ def reject_plan(plan_id: int, decision: DecisionIn, db_session: DbSession, princ
 
 @router.post("/cases/{case_id}/evidence", response_model=EvidenceOut, status_code=201)
 def upload_evidence(
-    case_id: int,
+    case_id: PathId,
     db_session: DbSession,
     principal: Proposer,
     data_dir: DataDir,
     file: Annotated[UploadFile, File(description=f"PDF, JPEG or PNG, at most {MAX_BYTES} bytes")],
     kind: Annotated[EvidenceKind, Form()],
-    plan_id: Annotated[int | None, Form()] = None,
+    plan_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
 ) -> EvidenceOut:
     """Upload a hardship document; it is checked by its content and waits for verification."""
     visible_case(db_session=db_session, principal=principal, case_id=case_id)
@@ -187,14 +202,16 @@ def upload_evidence(
 
 
 @router.get("/cases/{case_id}/evidence", response_model=list[EvidenceOut])
-def list_evidence(case_id: int, db_session: DbSession, principal: Reader) -> list[EvidenceOut]:
+def list_evidence(case_id: PathId, db_session: DbSession, principal: Reader) -> list[EvidenceOut]:
     visible_case(db_session=db_session, principal=principal, case_id=case_id)
     rows = db_session.scalars(select(Evidence).where(Evidence.case_id == case_id).order_by(Evidence.id))
     return [EvidenceOut.of(row) for row in rows]
 
 
 @router.post("/evidence/{evidence_id}/verify", response_model=EvidenceOut)
-def verify_evidence(evidence_id: int, verify_in: VerifyIn, db_session: DbSession, principal: Verifier) -> EvidenceOut:
+def verify_evidence(
+    evidence_id: PathId, verify_in: VerifyIn, db_session: DbSession, principal: Verifier
+) -> EvidenceOut:
     """Mark a document verified or rejected (a rejection says why); never one's own upload."""
     row = service.get_evidence(db_session=db_session, tenant_id=principal.tenant_id, evidence_id=evidence_id)
     visible_case(db_session=db_session, principal=principal, case_id=row.case_id)
