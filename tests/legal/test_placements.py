@@ -89,7 +89,7 @@ def test_a_case_is_with_one_agency_at_a_time_and_only_agencies_take_cases(
 def test_placement_input_refuses_bad_periods_and_rates() -> None:
     with pytest.raises(ValidationError, match="ends_on is before starts_on"):
         PlacementIn(case_id=1, agency_tenant_id=2, starts_on=END, ends_on=START, commission_rate=Decimal("0.2"))
-    for rate in ("1.5", "-0.1", "abc", "NaN"):
+    for rate in ("1.5", "-0.1", "abc", "NaN", "0.1234567"):
         with pytest.raises(ValidationError):
             PlacementIn(case_id=1, agency_tenant_id=2, starts_on=START, ends_on=END, commission_rate=rate)
     with pytest.raises(ValidationError, match="never as a float"):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from arrears.errors import ConfigurationError
+from arrears.errors import ConfigurationError, InvalidInput
 from arrears.legal import rules
 from arrears.legal.calendar import cn_court_calendar, parse_calendar
 from arrears.legal.enums import ProceedingKind, ProceedingStatus
@@ -40,8 +40,9 @@ def test_objection_deadline_counts_15_days_from_the_day_after_service(
 
 
 def test_a_year_missing_from_the_calendar_is_refused_rather_than_guessed() -> None:
-    with pytest.raises(ConfigurationError, match="no public holidays for 2028"):
+    with pytest.raises(InvalidInput, match="no public holidays for 2028") as refused:
         rules.objection_deadline(date(2028, 6, 1), cn_court_calendar())
+    assert "holidays_cn.yaml" in refused.value.one_line()
 
 
 def test_a_calendar_entry_under_the_wrong_year_is_refused() -> None:

@@ -247,3 +247,10 @@ def test_proceeding_input_refuses_float_and_negative_claims() -> None:
         ProceedingIn(referral_id=1, kind=K.LAWSUIT, opened_on=REFERRED_ON, claimed=10.5)
     with pytest.raises(ValidationError, match="more than zero"):
         ProceedingIn(referral_id=1, kind=K.LAWSUIT, opened_on=REFERRED_ON, claimed="-3")
+
+
+def test_text_with_nul_characters_and_ids_beyond_an_integer_column_are_refused() -> None:
+    with pytest.raises(ValidationError, match="NUL"):
+        ReferralIn(case_id=1, referred_on=REFERRED_ON, reason="bad\x00reason")
+    with pytest.raises(ValidationError, match="less than or equal to 2147483647"):
+        ReferralIn(case_id=2**31, referred_on=REFERRED_ON, reason="r")

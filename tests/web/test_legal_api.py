@@ -145,6 +145,8 @@ def test_reading_needs_legal_read_and_another_tenants_referral_is_not_found(
         f"/api/v1/legal/referrals/{referral}", headers=bearer(issue("cases:read", tenant=subject.tenant))
     )
     assert no_scope.status_code == 403
+    too_big = client.get(f"/api/v1/legal/referrals/{2**63}", headers=owner)
+    assert too_big.status_code == 422 and too_big.json()["error"]["where"] == "referral_id"
     stranger = client.get(f"/api/v1/legal/referrals/{referral}", headers=bearer(issue(*ALL)))
     assert stranger.status_code == 404
     foreign_case = client.post(

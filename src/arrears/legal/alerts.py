@@ -56,7 +56,10 @@ def alerts_due(
     """Deadlines of ``tenant_id`` falling on or before ``as_of + within_days``, soonest first."""
     if not 0 <= within_days <= MAX_WITHIN_DAYS:
         raise InvalidInput(f"within_days must be 0 to {MAX_WITHIN_DAYS}, not {within_days}", where="within_days")
-    horizon = as_of + timedelta(days=within_days)
+    try:
+        horizon = as_of + timedelta(days=within_days)
+    except OverflowError:
+        horizon = date.max
     found: list[tuple[Proceeding, AlertKind, date]] = []
     objections = select(Proceeding).where(
         Proceeding.tenant_id == tenant_id,

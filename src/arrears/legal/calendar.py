@@ -2,9 +2,9 @@
 adjusted working weekends (调休上班日) are working days.
 
 The data is ``holidays_cn.yaml`` beside this module, one entry per year as the
-State Council announces it. Asking about a year that is not in the file raises
-:class:`~arrears.errors.ConfigurationError`: a legal deadline computed on a guessed
-calendar could be a day late, which is worse than no answer.
+State Council announces it. Asking about a year that is not in the file is refused
+(:class:`~arrears.errors.InvalidInput`, naming the file to extend): a legal deadline
+computed on a guessed calendar could be a day late, which is worse than no answer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from arrears.errors import ConfigurationError
+from arrears.errors import ConfigurationError, InvalidInput
 
 SATURDAY = 5
 
@@ -33,8 +33,8 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         if day.year not in self.years:
             known = ", ".join(str(year) for year in sorted(self.years))
-            raise ConfigurationError(
-                f"the court calendar has no public holidays for {day.year}",
+            raise InvalidInput(
+                f"the court calendar has no public holidays for {day.year}: no deadline is computed on a guess",
                 hint=f"add {day.year} to arrears/legal/holidays_cn.yaml (known years: {known})",
             )
         if day in self.working_weekends:
@@ -44,7 +44,10 @@ class WorkingCalendar:
     def next_working_day_from(self, day: date) -> date:
         """``day`` itself when it is a working day, else the first working day after it."""
         while not self.is_working_day(day):
-            day += timedelta(days=1)
+            try:
+                day += timedelta(days=1)
+            except OverflowError:
+                raise InvalidInput("no working day follows the end of the calendar") from None
         return day
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from arrears.errors import InvalidInput
 from arrears.legal.calendar import WorkingCalendar
 from arrears.legal.enums import ProceedingKind, ProceedingStatus
 from arrears.legal.exceptions import ProceedingTransitionRefused
@@ -159,7 +160,10 @@ def objection_deadline(served_on: date, calendar: WorkingCalendar) -> date:
     after it (art. 85). Service on a Friday: day 1 is Saturday, day 15 a Saturday,
     so the deadline is the Monday after (or later if that is a holiday).
     """
-    last_day = served_on + timedelta(days=OBJECTION_PERIOD_DAYS)
+    try:
+        last_day = served_on + timedelta(days=OBJECTION_PERIOD_DAYS)
+    except OverflowError:
+        raise InvalidInput(f"{served_on} is past the end of the calendar", where="on") from None
     return calendar.next_working_day_from(last_day)
 
 

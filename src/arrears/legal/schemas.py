@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from arrears.errors import InvalidInput
 from arrears.legal.enums import AmountKind, FeeCategory, JudgmentOutcome, ProceedingKind, RecoveryCategory
 from arrears.money import parse_amount
+
+RATE_QUANTUM = Decimal("0.000001")
 
 
 def _parse(value: object, field: str) -> Decimal:
@@ -20,12 +23,25 @@ def _parse(value: object, field: str) -> Decimal:
         raise ValueError(error.one_line()) from None
 
 
+MAX_ROW_ID = 2**31 - 1
+"""Ids are INTEGER columns: larger numbers name no row on any back end."""
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+        return value
+
 
 class ReferralIn(_In):
-    case_id: int
+    case_id: RowId
     referred_on: date
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -38,10 +54,10 @@ class ReferralIn(_In):
 
 
 class ProceedingIn(_In):
-    referral_id: int
+    referral_id: RowId
     kind: ProceedingKind
     opened_on: date
-    parent_id: int | None = Field(default=None, description="the proceeding this one stands on")
+    parent_id: RowId | None = Field(default=None, description="the proceeding this one stands on")
     court: str | None = Field(default=None, max_length=200)
     court_reference: str | None = Field(default=None, max_length=100, description="案号")
     claimed: Decimal | None = Field(default=None, description="amount claimed, a decimal string")
@@ -106,8 +122,8 @@ class AmountIn(_In):
 
 
 class PlacementIn(_In):
-    case_id: int
-    agency_tenant_id: int
+    case_id: RowId
+    agency_tenant_id: RowId
     starts_on: date
     ends_on: date
     commission_rate: Decimal = Field(description="share of recoveries as a decimal string, e.g. 0.25")
@@ -123,6 +139,8 @@ class PlacementIn(_In):
             raise ValueError(f"'{value}' is not a decimal rate") from None
         if not rate.is_finite() or rate < 0 or rate > 1:
             raise ValueError("the commission rate is a share between 0 and 1, e.g. 0.25")
+        if rate != rate.quantize(RATE_QUANTUM):
+            raise ValueError("the commission rate has at most 6 decimals, e.g. 0.125")
         return rate
 
     @model_validator(mode="after")

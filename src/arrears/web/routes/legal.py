@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,13 +22,14 @@ from arrears.errors import NotFound
 from arrears.legal import alerts, outcomes, pack, placements, rules, service
 from arrears.legal.enums import JudgmentOutcome, PlacementStatus, ProceedingKind
 from arrears.legal.models import AgencyPlacement, LegalReferral, Proceeding
-from arrears.legal.schemas import AmountIn, PlacementIn, ProceedingIn, ReferralIn, TransitionIn
+from arrears.legal.schemas import MAX_ROW_ID, AmountIn, PlacementIn, ProceedingIn, ReferralIn, TransitionIn
 from arrears.web.auth import Principal, require
 from arrears.web.deps import DbSession
 from arrears.web.scoping import case_clause, visible_case
 
 router = APIRouter(prefix="/api/v1/legal", tags=["legal"])
 
+PathId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 Reader = Annotated[Principal, Depends(require("legal:read"))]
 Manager = Annotated[Principal, Depends(require("legal:manage"))]
 Placer = Annotated[Principal, Depends(require("agency:place"))]
@@ -36,6 +37,13 @@ Placer = Annotated[Principal, Depends(require("agency:place"))]
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+        return value
 
 
 class ChecklistItemOut(BaseModel):
@@ -279,13 +287,13 @@ def refer(principal: Manager, db_session: DbSession, referral_in: Annotated[Refe
 
 
 @router.get("/referrals/{referral_id}")
-def get_referral(principal: Reader, db_session: DbSession, referral_id: int) -> ReferralOut:
+def get_referral(principal: Reader, db_session: DbSession, referral_id: PathId) -> ReferralOut:
     """A referral with its checklist and its proceedings (steps, fees, recoveries)."""
     return _referral_out(db_session, _referral(db_session, principal, referral_id))
 
 
 @router.post("/referrals/{referral_id}/checklist/{item}")
-def tick(principal: Manager, db_session: DbSession, referral_id: int, item: str, tick_in: TickIn) -> ReferralOut:
+def tick(principal: Manager, db_session: DbSession, referral_id: PathId, item: str, tick_in: TickIn) -> ReferralOut:
     """Mark a checklist item done; the sign-off must come from someone other than the referrer."""
     _referral(db_session, principal, referral_id)
     referral = service.tick(
@@ -301,7 +309,7 @@ def tick(principal: Manager, db_session: DbSession, referral_id: int, item: str,
 
 
 @router.post("/referrals/{referral_id}/close")
-def close(principal: Manager, db_session: DbSession, referral_id: int, close_in: CloseIn) -> ReferralOut:
+def close(principal: Manager, db_session: DbSession, referral_id: PathId, close_in: CloseIn) -> ReferralOut:
     """End the legal stage once every proceeding is over."""
     _referral(db_session, principal, referral_id)
     referral = service.close_referral(
@@ -320,7 +328,7 @@ def close(principal: Manager, db_session: DbSession, referral_id: int, close_in:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the document pack"}},
 )
-def download_pack(principal: Manager, db_session: DbSession, referral_id: int) -> Response:
+def download_pack(principal: Manager, db_session: DbSession, referral_id: PathId) -> Response:
     """The document pack as one PDF (an export of personal data: audited)."""
     referral = _referral(db_session, principal, referral_id)
     pdf = pack.build_pack(
@@ -349,13 +357,13 @@ def open_proceeding(
 
 
 @router.get("/proceedings/{proceeding_id}")
-def get_proceeding(principal: Reader, db_session: DbSession, proceeding_id: int) -> ProceedingOut:
+def get_proceeding(principal: Reader, db_session: DbSession, proceeding_id: PathId) -> ProceedingOut:
     return _proceeding_out(db_session, _proceeding(db_session, principal, proceeding_id))
 
 
 @router.post("/proceedings/{proceeding_id}/transitions")
 def transition(
-    principal: Manager, db_session: DbSession, proceeding_id: int, transition_in: Annotated[TransitionIn, Body()]
+    principal: Manager, db_session: DbSession, proceeding_id: PathId, transition_in: Annotated[TransitionIn, Body()]
 ) -> ProceedingOut:
     """Apply one event; one the lifecycle does not allow is 409 illegal_transition, naming those allowed."""
     _proceeding(db_session, principal, proceeding_id)
@@ -371,7 +379,7 @@ def transition(
 
 @router.post("/proceedings/{proceeding_id}/amounts", status_code=201)
 def record_amount(
-    principal: Manager, db_session: DbSession, proceeding_id: int, amount_in: Annotated[AmountIn, Body()]
+    principal: Manager, db_session: DbSession, proceeding_id: PathId, amount_in: Annotated[AmountIn, Body()]
 ) -> AmountOut:
     """Record a fee or a recovery; amounts are decimal strings with at most two decimals."""
     _proceeding(db_session, principal, proceeding_id)
@@ -509,7 +517,7 @@ def list_placements(
     db_session: DbSession,
     as_of: Annotated[date, Query(description="count recoveries up to this day")],
     status: Annotated[PlacementStatus | None, Query()] = None,
-    case_id: Annotated[int | None, Query()] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> list[PlacementOut]:
     """Placements made by the caller's tenant, with what was recovered and the commission earned."""
     found = placements.get_all(db_session=db_session, tenant_id=principal.tenant_id, status=status, case_id=case_id)
@@ -517,7 +525,7 @@ def list_placements(
 
 
 @router.post("/placements/{placement_id}/recall")
-def recall(principal: Placer, db_session: DbSession, placement_id: int, recall_in: RecallIn) -> PlacementOut:
+def recall(principal: Placer, db_session: DbSession, placement_id: PathId, recall_in: RecallIn) -> PlacementOut:
     """Take a case back from the agency; it holds the case through the recall day."""
     placement = placements.recall(
         db_session=db_session,
