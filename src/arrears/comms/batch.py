@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 from arrears.cases.models import Case
 from arrears.comms import service
 from arrears.comms.config import CommsSettings
+from arrears.comms.context import letter_facts, recipient
 from arrears.comms.enums import MessageChannel, MessageStatus, TemplateKind
 from arrears.comms.letters import LetterDocument, batch_pdf, letter_html, letter_pdf
 from arrears.comms.models import Message
-from arrears.comms.outbox import MessageRequest, QueueReport, actions_for, queue_into, queue_message
+from arrears.comms.outbox import MessageRequest, QueueReport, actions_for, opt_out_text, queue_into, queue_message
+from arrears.comms.templates import render
 from arrears.errors import InvalidInput
 from arrears.org import service as tenants
 from arrears.org.enums import TenantKind
@@ -52,10 +54,11 @@ def render_day(
     tenant_id: int,
     as_of: date,
     out_dir: Path,
-    sender: User,
+    sender: User | None,
     settings: ScriptSettings,
     comms: CommsSettings,
     seal_path: Path | None = None,
+    actor: str | None = None,
 ) -> LetterBatch:
     """Queue and render every letter the run planned for ``as_of``; writes PDFs under ``out_dir``."""
     tenant = tenants.get(db_session=db_session, tenant_id=tenant_id)
@@ -76,7 +79,7 @@ def render_day(
             action_key=action.key,
         )
         message = queue_into(
-            report, db_session=db_session, request=request, sender=sender, settings=settings, comms=comms
+            report, db_session=db_session, request=request, sender=sender, settings=settings, comms=comms, actor=actor
         )
         if message is not None and message.status in (
             MessageStatus.QUEUED,
@@ -181,3 +184,57 @@ def _case_tenant(db_session: Session, case_id: int) -> int:
     if case is None:
         raise InvalidInput(f"no case {case_id}", where="case")
     return case.tenant_id
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A template filled for one case, as it would be sent: subject, body and, for a letter, the page's HTML."""
+
+    subject: str | None
+    body: str
+    html: str
+
+
+def preview_template(
+    *,
+    db_session: Session,
+    template_id: int,
+    case_id: int,
+    locale: Locale,
+    as_of: date,
+    sender_user_id: int | None,
+    settings: ScriptSettings,
+    comms: CommsSettings,
+) -> Preview:
+    """Any version of a template (a draft too, for its reviewer) rendered for a case; nothing is queued or sent."""
+    template = service.get_template(db_session=db_session, template_id=template_id)
+    text = template.text_for(locale.value)
+    if text is None:
+        raise InvalidInput(f"template {template.id} has no {locale.value} text", where="locale")
+    case = db_session.get(Case, case_id)
+    if case is None or (template.tenant_id is not None and template.tenant_id != case.tenant_id):
+        raise InvalidInput(f"no case {case_id} for template {template.id}", where="case")
+    opt_out = opt_out_text(channel=template.channel, locale=locale, key=f"preview:{template.id}:{case_id}", comms=comms)
+    facts = letter_facts(
+        db_session=db_session,
+        case_id=case_id,
+        sender_user_id=sender_user_id,
+        as_of=as_of,
+        settings=settings,
+        opt_out={locale: opt_out} if opt_out else None,
+        law_firm="（律师事务所）" if locale is not Locale.EN else "(law firm)",
+        lawyer_name="（律师）" if locale is not Locale.EN else "(lawyer)",
+    )
+    body = render(text.body, facts, locale)
+    subject = render(text.subject, facts, locale) if text.subject else None
+    company = tenants.get(db_session=db_session, tenant_id=case.tenant_id).name
+    document = LetterDocument(
+        reference=f"preview-{template.id}",
+        locale=locale,
+        company=company,
+        hotline=settings.hotline,
+        address=recipient(db_session=db_session, case=case, channel=template.channel) or "",
+        subject=subject or "",
+        body=body,
+    )
+    return Preview(subject=subject, body=body, html=letter_html(document))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from arrears.cases.models import Case
 from arrears.comms.enums import MessageChannel
 from arrears.comms.templates import LetterFacts
-from arrears.errors import InvalidInput, NotFound
+from arrears.errors import NotFound
 from arrears.ledger.models import Loan, LoanPosition
 from arrears.org import service as tenants
 from arrears.org.models import User
@@ -52,7 +52,7 @@ def letter_facts(
     *,
     db_session: Session,
     case_id: int,
-    sender_user_id: int,
+    sender_user_id: int | None,
     as_of: date,
     settings: ScriptSettings,
     opt_out: Mapping[Locale, str] | None = None,
@@ -61,22 +61,20 @@ def letter_facts(
 ) -> LetterFacts:
     """The variables for case ``case_id`` on ``as_of``; the case's collector signs if it has one, else the sender.
 
-    A sender from outside the lender (an engaged law firm's lawyer) signs with their own name and number.
+    With neither (an integration queueing a reminder) the company writes in its own name. A sender
+    from outside the lender (an engaged law firm's lawyer) signs with their own name and number.
     """
     case = db_session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}", hint="check the case id")
-    sender = db_session.get_one(User, sender_user_id)
-    outsider = sender.tenant_id != case.tenant_id
-    collector = assigned_collector(db_session=db_session, case_id=case_id) or (None if outsider else sender.id)
-    if collector is None:
-        raise InvalidInput(
-            f"case {case_id} is not assigned to anyone at the lender", where="case", hint="assign the case first"
-        )
+    sender = None if sender_user_id is None else db_session.get_one(User, sender_user_id)
+    outsider = sender is not None and sender.tenant_id != case.tenant_id
+    own = sender.id if sender is not None and not outsider else None
+    collector = assigned_collector(db_session=db_session, case_id=case_id) or own
     script = context_for_case(
         db_session=db_session, case_id=case_id, collector_user_id=collector, as_of=as_of, settings=settings
     )
-    if outsider:
+    if outsider and sender is not None:
         script = script.model_copy(update={"collector_name": sender.display_name, "staff_number": sender.staff_number})
     loans = _loans_owed(db_session, case)
     return LetterFacts(

@@ -126,9 +126,10 @@ def queue_message(
     *,
     db_session: Session,
     request: MessageRequest,
-    sender: User,
+    sender: User | None,
     settings: ScriptSettings,
     comms: CommsSettings,
+    actor: str | None = None,
 ) -> Message:
     """Render, lint and store one message; the same idempotency key returns the message already queued.
 
@@ -139,8 +140,12 @@ def queue_message(
     if existing is not None:
         return existing
     case = db_session.get(Case, request.case_id)
-    if case is None or (case.tenant_id != sender.tenant_id and request.kind is not TemplateKind.LAWYER_LETTER):
-        raise InvalidInput(f"no case {request.case_id} for {sender.username}", where="case")
+    by = actor or (sender.username if sender is not None else None)
+    if by is None:
+        raise InvalidInput("a message needs a sender or an actor", where="sender")
+    outsider = sender is not None and case is not None and case.tenant_id != sender.tenant_id
+    if case is None or (outsider and request.kind is not TemplateKind.LAWYER_LETTER):
+        raise InvalidInput(f"no case {request.case_id} for {by}", where="case")
     tenant = tenants.get(db_session=db_session, tenant_id=case.tenant_id)
     if not pack_allows(request.kind, tenant.compliance_pack):
         raise InvalidInput(f"a {request.kind.value} is not used under the {tenant.compliance_pack} pack", where="kind")
@@ -152,7 +157,7 @@ def queue_message(
     facts = letter_facts(
         db_session=db_session,
         case_id=case.id,
-        sender_user_id=sender.id,
+        sender_user_id=None if sender is None else sender.id,
         as_of=request.as_of,
         settings=settings,
         opt_out={locale: opt_out} if opt_out else None,
@@ -186,7 +191,7 @@ def queue_message(
         status=MessageStatus.FAILED if problems else MessageStatus.QUEUED,
         attempts=0,
         last_error=_describe(problems) if problems else None,
-        created_by=sender.username,
+        created_by=by,
     )
     db_session.add(message)
     db_session.flush()
@@ -194,7 +199,7 @@ def queue_message(
         db_session,
         message,
         "message.refused" if problems else "message.queued",
-        sender.username,
+        by,
         {"template": published.template.key, "version": published.template.version, "error": message.last_error},
     )
     return message
@@ -205,9 +210,10 @@ def queue_reminders(
     db_session: Session,
     tenant_id: int,
     as_of: date,
-    sender: User,
+    sender: User | None,
     settings: ScriptSettings,
     comms: CommsSettings,
+    actor: str | None = None,
 ) -> QueueReport:
     """A payment reminder for every SMS and email action the run planned on ``as_of`` and the guard did not block."""
     report = QueueReport()
@@ -220,7 +226,9 @@ def queue_reminders(
             idempotency_key=f"action:{action.key}",
             action_key=action.key,
         )
-        queue_into(report, db_session=db_session, request=request, sender=sender, settings=settings, comms=comms)
+        queue_into(
+            report, db_session=db_session, request=request, sender=sender, settings=settings, comms=comms, actor=actor
+        )
     return report
 
 
@@ -229,16 +237,17 @@ def queue_into(
     *,
     db_session: Session,
     request: MessageRequest,
-    sender: User,
+    sender: User | None,
     settings: ScriptSettings,
     comms: CommsSettings,
+    actor: str | None = None,
 ) -> Message | None:
     """Queue one message into ``report``; a case that cannot be written to is listed, not fatal for the batch."""
     before = service.get_by_idempotency_key(db_session=db_session, key=request.idempotency_key)
     try:
         with db_session.begin_nested():
             message = queue_message(
-                db_session=db_session, request=request, sender=sender, settings=settings, comms=comms
+                db_session=db_session, request=request, sender=sender, settings=settings, comms=comms, actor=actor
             )
     except InvalidInput as error:
         report.skipped.append(f"case {request.case_id}: {error.one_line()}")

@@ -26,6 +26,7 @@ from arrears.web.pages import analytics as analytics_pages
 from arrears.web.pages import compliance, signin, supervisor, workbench
 from arrears.web.pages import plans as plan_pages
 from arrears.web.routes import analytics as analytics_routes
+from arrears.web.routes import comms as comms_routes
 from arrears.web.routes import legal as legal_routes
 from arrears.web.routes import settlement as settlement_routes
 from arrears.web.templating import locale_for, render
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.include_router(analytics_routes.router)
+    app.include_router(comms_routes.router)
     app.include_router(legal_routes.router)
     app.include_router(settlement_routes.router)
     app.include_router(plan_pages.router)

@@ -38,6 +38,9 @@ PERMISSIONS: MappingProxyType[str, str] = MappingProxyType(
         "legal:manage": "refer cases to legal, complete the checklist, run proceedings, record fees and recoveries, "
         "export the document pack",
         "agency:place": "place cases with outside agencies and recall them",
+        "templates:manage": "draft letter and message templates (approval needs scripts:approve)",
+        "messages:send": "queue letters and messages to debtors in scope, report deliveries and inbound opt-outs",
+        "letters:render": "render the day's letter batch and preview letters as PDF or HTML",
     }
 )
 
@@ -68,6 +71,8 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
                 "scripts:approve",
                 "analytics:read",
                 "legal:read",
+                "templates:manage",
+                "letters:render",
             }
         ),
         Role.OPERATIONS: frozenset(
@@ -81,6 +86,9 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[str]] = MappingProxyType(
                 "legal:read",
                 "legal:manage",
                 "agency:place",
+                "templates:manage",
+                "messages:send",
+                "letters:render",
             }
         ),
         Role.ADMIN: frozenset({"users:manage", "audit:read", "queue:read", "lint", "analytics:read"}),

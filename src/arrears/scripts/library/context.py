@@ -49,20 +49,25 @@ def context_for_case(
     *,
     db_session: Session,
     case_id: int,
-    collector_user_id: int,
+    collector_user_id: int | None,
     as_of: date,
     settings: ScriptSettings,
 ) -> ScriptContext:
-    """The variables for case ``case_id`` as collector ``collector_user_id`` would read them on ``as_of``."""
+    """The variables for case ``case_id`` as collector ``collector_user_id`` would read them on ``as_of``.
+
+    ``None`` is the company writing in its own name (a letter or message nobody signs): the
+    collector's name is then the company's and the staff number is empty.
+    """
     from arrears.strategy.facts import load_case_facts
 
     case = db_session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}", hint="check the case id")
     borrower = db_session.get_one(Borrower, case.borrower_id)
-    collector = db_session.get(User, collector_user_id)
-    if collector is None or collector.tenant_id != case.tenant_id:
+    collector = None if collector_user_id is None else db_session.get(User, collector_user_id)
+    if collector_user_id is not None and (collector is None or collector.tenant_id != case.tenant_id):
         raise InvalidInput(f"user {collector_user_id} is not a user of case {case_id}'s tenant", where="collector")
+    company = tenants.get(db_session=db_session, tenant_id=case.tenant_id).name
     facts = load_case_facts(db_session=db_session, case_id=case_id, as_of=as_of)
     positions = _positions(db_session, case)
     promise = _open_promise(db_session, case_id)
@@ -73,9 +78,9 @@ def context_for_case(
         days_past_due=facts.days_past_due,
         penalty_per_day=_penalty_per_day(positions),
         payoff_amount=facts.balance,
-        collector_name=collector.display_name,
-        staff_number=collector.staff_number,
-        company=tenants.get(db_session=db_session, tenant_id=case.tenant_id).name,
+        collector_name=collector.display_name if collector is not None else company,
+        staff_number=collector.staff_number if collector is not None else "",
+        company=company,
         hotline=settings.hotline,
         payment_channels=settings.payment_channels,
         due_date=min((p.oldest_unpaid_due_date for p, _ in positions if p.oldest_unpaid_due_date), default=None),
