@@ -6,6 +6,7 @@ import json
 import logging
 import logging.config
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from arrears.audit.service import record_many
 from arrears.strategy.enums import RunStatus
-from arrears.strategy.models import Run, RunStep
+from arrears.strategy.models import QueueEntry, Run, RunStep
 from arrears.web.observability import log_config
 from tests.factories import Factories
 from tests.web.conftest import Issue, bearer
@@ -108,3 +109,22 @@ def test_each_request_is_one_json_log_line(
     assert entry["status"] == 200
     assert entry["method"] == "GET"
     assert entry["duration_ms"] >= 0
+
+
+def test_queue_sizes_count_the_latest_days_entries_per_tenant(
+    client: TestClient, db_session: Session, factories: Factories
+) -> None:
+    """Two cases queued for the tenant's collector on the latest day, one on the day before (not counted)."""
+    tenant = factories.tenant()
+    collector = factories.user(tenant)
+    cases = [factories.case(factories.borrower(tenant)) for _ in range(3)]
+    latest, before = date(2030, 1, 2), date(2030, 1, 1)
+    for rank, (case, day) in enumerate(zip(cases, (latest, latest, before), strict=True)):
+        db_session.add(
+            QueueEntry(as_of=day, user_id=collector.id, case_id=case.id, rank=rank, expected_value=Decimal("1"))
+        )
+    db_session.flush()
+
+    found = samples(client)
+
+    assert found[("arrears_queue_entries", (("tenant", tenant.code),))] == 2
