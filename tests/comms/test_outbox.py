@@ -26,6 +26,7 @@ from arrears.compliance.models import Hold
 from arrears.contact.enums import ContactChannel, Outcome
 from arrears.contact.models import ContactAttempt
 from arrears.errors import InvalidInput
+from arrears.scripts.library.enums import Locale
 from arrears.strategy.enums import Treatment
 from tests.comms.conftest import (
     AS_OF,
@@ -373,3 +374,19 @@ def test_the_print_folder_keeps_one_copy_of_a_letter_handed_over_twice(tmp_path:
     first, second = channel.send(outgoing), channel.send(outgoing)
     assert first.provider_id == second.provider_id and second.duplicate
     assert len((folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_a_zh_tw_sms_carries_its_opt_out_keyword_in_traditional_characters(db_session: Session, world: World) -> None:
+    request = MessageRequest(
+        case_id=world.case.id,
+        kind=TemplateKind.PAYMENT_REMINDER,
+        channel=MessageChannel.SMS,
+        as_of=AS_OF,
+        idempotency_key="test:tw",
+        locale=Locale.ZH_TW,
+    )
+    message = queue_message(
+        db_session=db_session, request=request, sender=world.sender, settings=SETTINGS, comms=world.comms
+    )
+    assert message.status is MessageStatus.QUEUED and message.body.endswith("回覆TD退訂")
+    assert "還款" in message.body

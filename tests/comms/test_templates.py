@@ -62,6 +62,14 @@ def test_a_draft_breaking_the_content_rules_is_refused_naming_the_problem(body: 
         check_template_texts(TemplateKind.PAYMENT_REMINDER, MessageChannel.SMS, {"zh-CN": TemplateTexts(body=body)})
 
 
+def test_an_sms_too_long_to_read_as_one_message_is_refused() -> None:
+    body = "{{ addressee }}您好，您有{{ amount_overdue|money }}已逾期，请致电{{ hotline }}。" + "请尽快处理。" * 50
+    with pytest.raises(InvalidInput, match="sms_too_long"):
+        check_template_texts(
+            TemplateKind.PAYMENT_REMINDER, MessageChannel.SMS, {"zh-CN": TemplateTexts(body=body + "{{ opt_out }}")}
+        )
+
+
 def test_a_collection_letter_must_state_the_contract_it_rests_on() -> None:
     body = (
         "{{ addressee }}：截至{{ letter_date|date }}，您欠{{ company }}{{ payoff_amount|money }}。"

@@ -109,10 +109,12 @@ def opt_out_text(*, channel: MessageChannel, locale: Locale, key: str, comms: Co
     """The opt-out notice a message must carry: a reply keyword by SMS, a signed link by email."""
     if channel is MessageChannel.SMS:
         keyword = comms.sms_keyword(locale)
-        return f"Reply {keyword} to opt out" if locale is Locale.EN else f"回复{keyword}退订"
+        return {Locale.EN: f"Reply {keyword} to opt out", Locale.ZH_TW: f"回覆{keyword}退訂"}.get(
+            locale, f"回复{keyword}退订"
+        )
     if channel is MessageChannel.EMAIL:
         link = f"{comms.unsubscribe_url}?{urlencode({'m': key, 's': link_signature(key, comms)})}"
-        return f"Unsubscribe: {link}" if locale is Locale.EN else f"退订邮件：{link}"
+        return {Locale.EN: f"Unsubscribe: {link}", Locale.ZH_TW: f"取消訂閱：{link}"}.get(locale, f"退订邮件：{link}")
     return None
 
 

@@ -124,6 +124,8 @@ def check_template_texts(
             used |= check(texts.subject, where=f"{key} {locale} subject")
         problems.extend(_missing(kind, channel, locale, used))
         problems.extend(_lint_problems(locale, texts, sample_facts(locale)))
+        if channel is MessageChannel.SMS:
+            problems.extend(_too_long(locale, texts.body))
     if problems:
         listed = "; ".join(problem.describe() for problem in problems)
         raise InvalidInput(
@@ -153,6 +155,14 @@ def _missing(kind: TemplateKind, channel: MessageChannel, locale: Locale, used: 
     if needs_opt_out(channel) and "opt_out" not in used:
         missing.append("opt_out")
     return [Problem(locale.value, "missing_variable", name, "template") for name in missing]
+
+
+def _too_long(locale: Locale, body: str) -> list[Problem]:
+    """A text rendered for the sample case that needs more than :data:`SMS_MAX_CHARS` characters."""
+    rendered = render(body, sample_facts(locale), locale)
+    if len(rendered) <= SMS_MAX_CHARS:
+        return []
+    return [Problem(locale.value, "sms_too_long", f"{len(rendered)} > {SMS_MAX_CHARS} characters", "rendered")]
 
 
 def _lint_problems(locale: Locale, texts: TemplateTexts, facts: LetterFacts) -> list[Problem]:
