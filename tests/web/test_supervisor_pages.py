@@ -18,20 +18,20 @@ from arrears.cases.models import Case, CaseAssignment
 from arrears.compliance.enums import ComplaintCategory, ComplaintChannel
 from arrears.compliance.models import Complaint
 from arrears.contact.models import PromiseToPay
-from arrears.db.base import utcnow
 from arrears.org.enums import Role
 from arrears.org.models import Team, Tenant, User
 from arrears.org.passwords import hash_password
 from arrears.strategy.models import QueueEntry
 from tests.factories import Factories
-from tests.web.conftest import PASSWORD, sign_in
+from tests.web.conftest import PASSWORD, WORK_TIME, sign_in
 
 _HASH = hash_password(PASSWORD)
 HX = {"HX-Request": "true"}
 
 
 def _today() -> datetime:
-    return datetime.now(ZoneInfo("Asia/Shanghai"))
+    """The pages' clock (WORK_TIME) on the tenant's wall."""
+    return WORK_TIME.astimezone(ZoneInfo("Asia/Shanghai"))
 
 
 @dataclass
@@ -111,7 +111,7 @@ def test_the_recovery_card_refreshes_on_its_own(browser: TestClient, db_session:
     console = browser.get("/supervisor").text
     assert 'hx-get="/supervisor/recovery"' in console and 'hx-trigger="every 60s"' in console
     assert '<td class="num" data-paid>¥0.00</td>' in browser.get("/supervisor/recovery", headers=HX).text
-    factories.payment(loan, "88.00", _today().date())
+    factories.payment(loan, "88.00", _today().date()).received_at = WORK_TIME
     assert '<td class="num" data-paid>¥88.00</td>' in browser.get("/supervisor/recovery", headers=HX).text
 
 
@@ -254,36 +254,38 @@ def test_the_day_shows_payments_against_promises_blocks_and_complaints_of_the_te
     today = _today().date()
     loan = factories.loan(tenant=world.tenant)
     world.case.borrower_id = loan.borrower_id
-    factories.payment(loan, "300.00", today)
+    factories.payment(loan, "300.00", today).received_at = WORK_TIME
+    factories.payment(loan, "4444.00", today).received_at = WORK_TIME - timedelta(hours=12)  # yesterday in Shanghai
     db_session.add(PromiseToPay(case_id=world.case.id, amount=Decimal("1200.00"), due_on=today))
     db_session.add(PromiseToPay(case_id=world.their_case.id, amount=Decimal("999.00"), due_on=today))
     for case in (world.case, world.their_case):
-        audit.record(
-            db_session=db_session,
-            actor=world.mine.username,
-            action="contact.blocked",
-            subject_type="case",
-            subject_id=case.id,
-            tenant_id=world.tenant.id,
-            details={"channel": "call", "violations": [{"rule": f"rule-of-{case.id}", "message": "m"}]},
-        )
+        blocked = {
+            "actor": world.mine.username,
+            "action": "contact.blocked",
+            "subject_type": "case",
+            "subject_id": case.id,
+            "tenant_id": world.tenant.id,
+            "occurred_at": WORK_TIME,
+            "details": {"channel": "call", "violations": [{"rule": f"rule-of-{case.id}", "message": "m"}]},
+        }
+        audit.record_many(db_session=db_session, rows=[blocked])
         db_session.add(
             Complaint(
                 tenant_id=world.tenant.id,
                 case_id=case.id,
-                received_at=utcnow(),
+                received_at=WORK_TIME,
                 channel=ComplaintChannel.PHONE,
                 category=ComplaintCategory.HARASSMENT,
                 complainant="借款人",
                 description="电话太多",
-                due_at=utcnow() + timedelta(days=15),
+                due_at=WORK_TIME + timedelta(days=15),
             )
         )
     db_session.flush()
     sign_in(browser, world.lead.username)
     page = browser.get("/supervisor").text
     assert "¥300.00" in page and "¥1,200.00" in page and "25.0%" in page
-    assert "¥999.00" not in page
+    assert "¥999.00" not in page and "4,444" not in page and "4,744" not in page
     assert f"rule-of-{world.case.id}" in page and f"rule-of-{world.their_case.id}" not in page
     complaints = page[page.index('id="complaints"') :]
     assert f'href="/cases/{world.case.id}"' in complaints and f'href="/cases/{world.their_case.id}"' not in complaints

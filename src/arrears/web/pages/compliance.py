@@ -9,7 +9,7 @@ flagged contact is recorded by :mod:`arrears.workbench.review`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,6 @@ from arrears.compliance.enums import ComplaintCategory, ComplaintChannel, HoldTy
 from arrears.compliance.holds import HoldIn, lift_hold, place_hold
 from arrears.compliance.models import Complaint
 from arrears.contact.enums import ContactChannel
-from arrears.db.base import utcnow
 from arrears.errors import InvalidInput, NotFound
 from arrears.org import service as tenants
 from arrears.org.models import User
@@ -35,7 +34,7 @@ from arrears.scripts.library import service as scripts
 from arrears.scripts.library.enums import ScriptStatus
 from arrears.scripts.library.service import ScriptFilter
 from arrears.web.auth import Principal, require
-from arrears.web.deps import DbSession
+from arrears.web.deps import DbSession, Now
 from arrears.web.exceptions import Forbidden
 from arrears.web.scoping import case_clause, visible_case
 from arrears.web.templating import render
@@ -82,14 +81,14 @@ def _day(text: str, where: str) -> date | None:
 
 
 @router.get("/compliance", response_class=HTMLResponse)
-def console(request: Request, db_session: DbSession, caller: SignedIn) -> Response:
+def console(request: Request, db_session: DbSession, caller: SignedIn, moment: Now) -> Response:
     """What needs a compliance officer's look today, each section for those who may act on it."""
     if not any(caller.can(permission) for permission in SECTIONS):
         raise Forbidden("the compliance console needs a compliance permission", hint="ask an administrator")
     zone = _zone(db_session, caller)
-    today = datetime.now(zone).date()
+    today = moment.astimezone(zone).date()
     cases = case_clause(caller)
-    context: dict[str, object] = {"zone": str(zone), "today": today, "now": utcnow()}
+    context: dict[str, object] = {"zone": str(zone), "today": today, "now": moment}
     if caller.can("contacts:review"):
         context["flagged"] = review.flagged_contacts(db_session=db_session, cases=cases)
         context["review_outcomes"] = list(review.ReviewOutcome)
@@ -203,6 +202,7 @@ def place(
     request: Request,
     db_session: DbSession,
     caller: HoldKeeper,
+    moment: Now,
     case_id: Annotated[int, Form()],
     type: Annotated[HoldType, Form()],
     reason: Annotated[str, Form(max_length=2000)],
@@ -214,7 +214,7 @@ def place(
     case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
     if not reason.strip():
         raise InvalidInput("say why the case is put on hold", where="reason")
-    start = _day(starts_on, "starts_on") or datetime.now(_zone(db_session, caller)).date()
+    start = _day(starts_on, "starts_on") or moment.astimezone(_zone(db_session, caller)).date()
     try:
         hold_in = HoldIn(
             type=type,
@@ -241,6 +241,7 @@ def lift(
     request: Request,
     db_session: DbSession,
     caller: HoldKeeper,
+    moment: Now,
     hold_id: int,
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -249,7 +250,7 @@ def lift(
     lift_hold(
         db_session=db_session,
         hold_id=hold_id,
-        at=utcnow(),
+        at=moment,
         actor=caller.actor,
         lifted_by_id=caller.user_id,
         reason=reason,
@@ -265,6 +266,7 @@ def register_complaint(
     request: Request,
     db_session: DbSession,
     caller: ComplaintHandler,
+    moment: Now,
     case_id: Annotated[int, Form()],
     channel: Annotated[ComplaintChannel, Form()],
     category: Annotated[ComplaintCategory, Form()],
@@ -281,7 +283,7 @@ def register_complaint(
     try:
         complaint_in = complaints.ComplaintIn(
             case_id=case_id,
-            received_at=utcnow(),
+            received_at=moment,
             channel=channel,
             category=category,
             complainant=complainant.strip(),
@@ -304,6 +306,7 @@ def resolve_complaint(
     request: Request,
     db_session: DbSession,
     caller: ComplaintHandler,
+    moment: Now,
     complaint_id: int,
     resolution: Annotated[str, Form(max_length=8000)],
     upheld: Annotated[bool, Form()] = False,
@@ -318,7 +321,7 @@ def resolve_complaint(
         complaint_id=complaint_id,
         resolution=resolution,
         upheld=upheld,
-        at=utcnow(),
+        at=moment,
         actor=caller.actor,
         resolved_by_id=caller.user_id,
     )
@@ -329,22 +332,24 @@ def resolve_complaint(
 
 
 @router.post("/compliance/scripts/{script_id}/approve", response_class=HTMLResponse)
-def approve_script(request: Request, db_session: DbSession, caller: ScriptApprover, script_id: int) -> Response:
+def approve_script(
+    request: Request, db_session: DbSession, caller: ScriptApprover, moment: Now, script_id: int
+) -> Response:
     """Publish a draft script of the tenant written by someone else (maker-checker)."""
     script = scripts.get(db_session=db_session, script_id=script_id)
     if script.tenant_id != caller.tenant_id:
         raise NotFound(f"no script {script_id}")
-    script_flows.approve(db_session=db_session, script_id=script_id, approver=_person(db_session, caller), at=utcnow())
+    script_flows.approve(db_session=db_session, script_id=script_id, approver=_person(db_session, caller), at=moment)
     return _done(request, caller, "Script approved", f"{script.key} v{script.version}")
 
 
 @router.post("/compliance/templates/{template_id}/approve", response_class=HTMLResponse)
-def approve_template(request: Request, db_session: DbSession, caller: ScriptApprover, template_id: int) -> Response:
+def approve_template(
+    request: Request, db_session: DbSession, caller: ScriptApprover, moment: Now, template_id: int
+) -> Response:
     """Publish a draft letter or message template of the tenant written by someone else (maker-checker)."""
     template = db_session.get(CommsTemplate, template_id)
     if template is None or template.tenant_id != caller.tenant_id:
         raise NotFound(f"no template {template_id}")
-    comms_flows.approve(
-        db_session=db_session, template_id=template_id, approver=_person(db_session, caller), at=utcnow()
-    )
+    comms_flows.approve(db_session=db_session, template_id=template_id, approver=_person(db_session, caller), at=moment)
     return _done(request, caller, "Template approved", f"{template.key} v{template.version}")

@@ -17,14 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import and_, select
 
 from arrears.cases.models import Case
-from arrears.db.base import utcnow
 from arrears.errors import InvalidInput
 from arrears.org import service as tenants
 from arrears.org.enums import Role
 from arrears.strategy import supervision as changes
 from arrears.strategy.models import QueueEntry
 from arrears.web.auth import Principal, require
-from arrears.web.deps import DbSession
+from arrears.web.deps import DbSession, Now
 from arrears.web.exceptions import Forbidden
 from arrears.web.scoping import case_clause, visible_case
 from arrears.web.templating import render
@@ -37,9 +36,9 @@ Viewer = Annotated[Principal, Depends(require("queue:read"))]
 Manager = Annotated[Principal, Depends(require("team:manage"))]
 
 
-def _today(db_session: DbSession, caller: Principal) -> tuple[supervision.Day, str]:
+def _today(db_session: DbSession, caller: Principal, moment: datetime) -> tuple[supervision.Day, str]:
     zone = tenants.get(db_session=db_session, tenant_id=caller.tenant_id).timezone
-    on = datetime.now(ZoneInfo(zone)).date()
+    on = moment.astimezone(ZoneInfo(zone)).date()
     start = datetime.combine(on, time(0), ZoneInfo(zone))
     return supervision.Day(on=on, start=start, end=start + timedelta(days=1)), zone
 
@@ -69,17 +68,17 @@ def _not_a_collector(caller: Principal) -> None:
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
-def console(request: Request, db_session: DbSession, caller: Viewer) -> Response:
+def console(request: Request, db_session: DbSession, caller: Viewer, moment: Now) -> Response:
     """Load per collector, recovery against today's promises, today's guard blocks, open complaints."""
     _not_a_collector(caller)
-    day, zone = _today(db_session, caller)
+    day, zone = _today(db_session, caller, moment)
     team_id = team_of(caller)
     cases = case_clause(caller)
     loads = supervision.collector_loads(db_session=db_session, tenant_id=caller.tenant_id, team_id=team_id, day=day)
     context = {
         "day": day,
         "zone": zone,
-        "now": utcnow(),
+        "now": moment,
         "loads": loads,
         "recovery": supervision.day_recovery(db_session=db_session, cases=cases, day=day),
         "blocks": supervision.blocked_contacts(db_session=db_session, tenant_id=caller.tenant_id, cases=cases, day=day),
@@ -91,26 +90,26 @@ def console(request: Request, db_session: DbSession, caller: Viewer) -> Response
 
 
 @router.get("/supervisor/recovery", response_class=HTMLResponse)
-def recovery_fragment(request: Request, db_session: DbSession, caller: Viewer) -> Response:
+def recovery_fragment(request: Request, db_session: DbSession, caller: Viewer, moment: Now) -> Response:
     """Today's money in against today's promises, refreshed by the console while it is open."""
     _not_a_collector(caller)
-    day, zone = _today(db_session, caller)
+    day, zone = _today(db_session, caller, moment)
     recovery = supervision.day_recovery(db_session=db_session, cases=case_clause(caller), day=day)
-    context = {"recovery": recovery, "now": utcnow(), "zone": zone}
+    context = {"recovery": recovery, "now": moment, "zone": zone}
     return render(request, "supervisor/_recovery.html", context, principal=caller)
 
 
 @router.get("/supervisor/queues/{user_id}", response_class=HTMLResponse)
-def collector_queue(request: Request, db_session: DbSession, caller: Viewer, user_id: int) -> Response:
+def collector_queue(request: Request, db_session: DbSession, caller: Viewer, moment: Now, user_id: int) -> Response:
     """One collector's queue for today, as the end-of-day run ranked it, limited to the cases the caller reaches."""
     _not_a_collector(caller)
     collector = supervision.collector_in_scope(
         db_session=db_session, tenant_id=caller.tenant_id, team_id=team_of(caller), user_id=user_id
     )
-    day, zone = _today(db_session, caller)
+    day, zone = _today(db_session, caller, moment)
     scope = and_(QueueEntry.user_id == collector.id, QueueEntry.case_id.in_(select(Case.id).where(case_clause(caller))))
     rows = queue_rows(db_session=db_session, day=day.on, scope=scope, day_start=day.start)
-    context = {"collector": collector, "rows": rows, "zone": zone, "now": utcnow()}
+    context = {"collector": collector, "rows": rows, "zone": zone, "now": moment}
     page = "supervisor/_queue.html" if request.headers.get("HX-Request") else "supervisor/queue.html"
     return render(request, page, context, principal=caller)
 
