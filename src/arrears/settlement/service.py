@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from arrears.audit import service as audit
@@ -239,8 +239,11 @@ def _check_effective_on(db_session: Session, loan: Loan, effective_on: date) -> 
 
 def propose(*, db_session: Session, tenant_id: int, case_id: int, plan_in: PlanIn, actor: Actor) -> Plan:
     """Write a proposal (status proposed). Nothing is granted: the debtor may not be told it is."""
+    _lock_plans(db_session)
     case = _case(db_session, tenant_id, case_id)
     loan = _loan_of(db_session, case, plan_in.loan_id)
+    # One open plan per loan: two proposals made at once must not both pass the check below.
+    db_session.execute(select(Loan.id).where(Loan.id == loan.id).with_for_update())
     open_plan = db_session.scalar(
         select(Plan.id).where(Plan.loan_id == loan.id, Plan.status.in_(OPEN_STATUSES)).limit(1)
     )
@@ -328,8 +331,28 @@ def get(*, db_session: Session, tenant_id: int, plan_id: int) -> Plan:
     return plan
 
 
+def _lock_plans(db_session: Session) -> None:
+    """Take the right to decide plans until this transaction ends, so two deciders cannot both see a proposal.
+
+    PostgreSQL: the plan row is selected FOR UPDATE by the caller. SQLite: our engine
+    begins transactions with a deferred BEGIN; an insert that inserts nothing takes the
+    database write lock now, so a second decider waits and then reads the first one's
+    decision (the same device as the audit chain's).
+    """
+    if db_session.get_bind().dialect.name == "sqlite":
+        db_session.execute(text("INSERT INTO settlement_plans (id) SELECT 0 WHERE 0"))
+
+
 def _open_for_decision(db_session: Session, tenant_id: int, plan_id: int, actor: Actor) -> Plan:
-    plan = get(db_session=db_session, tenant_id=tenant_id, plan_id=plan_id)
+    _lock_plans(db_session)
+    plan = db_session.scalars(
+        select(Plan)
+        .where(Plan.id == plan_id, Plan.tenant_id == tenant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if plan is None:
+        raise NotFound(f"no plan {plan_id}", hint="list plans with `arrears plan list`")
     if plan.status is not PlanStatus.PROPOSED:
         raise Conflict(f"plan {plan.id} is {plan.status.value}, not proposed", hint="only a proposal can be decided")
     mine = (actor.user_id is not None and actor.user_id == plan.proposed_by_id) or actor.name == plan.proposed_by
