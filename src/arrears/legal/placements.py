@@ -55,6 +55,11 @@ def live_placement_clause(*, agency_tenant_id: int, on: date) -> ColumnElement[b
     )
 
 
+def agency_tenants(*, db_session: Session) -> list[Tenant]:
+    """The tenants a case may be placed with."""
+    return list(db_session.scalars(select(Tenant).where(Tenant.kind == TenantKind.AGENCY).order_by(Tenant.code)))
+
+
 def get(*, db_session: Session, placement_id: int, tenant_id: int | None = None) -> AgencyPlacement:
     placement = db_session.get(AgencyPlacement, placement_id)
     if placement is None or (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from arrears.audit import service as audit
@@ -44,6 +44,18 @@ def get_proceeding(*, db_session: Session, proceeding_id: int, tenant_id: int | 
 def get_referrals_of_case(*, db_session: Session, case_id: int) -> list[LegalReferral]:
     stmt = select(LegalReferral).where(LegalReferral.case_id == case_id).order_by(LegalReferral.id)
     return list(db_session.scalars(stmt))
+
+
+def get_referrals(
+    *, db_session: Session, tenant_id: int, cases: ColumnElement[bool] | None = None, live_only: bool = True
+) -> list[LegalReferral]:
+    """Referrals of ``tenant_id`` (live ones by default), newest first; ``cases`` narrows to a case scope."""
+    stmt = select(LegalReferral).where(LegalReferral.tenant_id == tenant_id)
+    if live_only:
+        stmt = stmt.where(LegalReferral.status.in_(LIVE_REFERRAL))
+    if cases is not None:
+        stmt = stmt.where(LegalReferral.case_id.in_(select(Case.id).where(cases)))
+    return list(db_session.scalars(stmt.order_by(LegalReferral.referred_on.desc(), LegalReferral.id.desc())))
 
 
 def get_proceedings(*, db_session: Session, referral_id: int) -> list[Proceeding]:
