@@ -485,71 +485,83 @@ class _Group:
         return payable
 
     def _pay(self, paying: Bools, day: Ints) -> None:
-        """One payment per paying loan, on ``day``, as the engine's ``pay_day``."""
-        rows = np.arange(self.count)
-        amount = np.where(paying, self.pay_amount[rows, self.pointer], 0)
-        payment = self.pointer.copy()
-        self.paid_total += amount
-        # Installments due: the waterfall, charges only once payable.
-        due = paying[:, None] & (self.eff <= day[:, None])
-        payable = self._payable(day)
-        owing = np.zeros((self.count, self.width, 4), dtype=np.int64)
-        truncated = self.scaled // (self.scale * self.year)
-        owing[:, :, LATE] = np.where(payable, truncated[:, :, STREAM_LATE] - self.charge_paid[:, :, STREAM_LATE], 0)
-        owing[:, :, PENALTY] = np.where(
-            payable, truncated[:, :, STREAM_PENALTY] - self.charge_paid[:, :, STREAM_PENALTY], 0
-        )
-        owing[:, :, INTEREST] = self.interest_left
-        owing[:, :, PRINCIPAL] = self.principal_left
-        owing = np.where(due[:, :, None], np.maximum(owing, 0), 0)
-        components = [SLOT[component] for component in self.rules.waterfall.components]
-        left = self._fill(owing, components, amount, payment, self.rules.waterfall.order)
-        # What is left pays ahead, or settles the loan when it covers the principal still to fall due.
-        owed = self._owed()
-        ahead = paying[:, None] & (self.eff > day[:, None]) & (owed > 0)
-        ahead_principal = np.where(ahead, self.principal_left, 0)
-        settles = (left > 0) & (left >= ahead_principal.sum(axis=1))
-        interest_before = np.where(ahead, self.interest_left, 0).sum(axis=1)
-        owing = np.zeros((self.count, self.width, 4), dtype=np.int64)
-        owing[:, :, PRINCIPAL] = ahead_principal
-        owing[:, :, INTEREST] = np.where(ahead & ~settles[:, None], self.interest_left, 0)
-        contractual = [slot for slot in components if slot in (INTEREST, PRINCIPAL)]
-        left = self._fill(owing, contractual, left, payment, AllocationOrder.INSTALLMENT_FIRST)
-        interest_after = np.where(ahead, self.interest_left, 0).sum(axis=1)
-        not_settled = paying & ~settles
-        self.ahead_day = np.where(not_settled, day, self.ahead_day)
-        self.ahead_interest = np.where(not_settled, interest_before - interest_after, self.ahead_interest)
-        # No principal left: interest still to fall due is no longer owed.
-        closed = paying & (self.principal_left.sum(axis=1) == 0)
-        future = closed[:, None] & (self.eff > day[:, None])
-        self.waived = np.where(future, self.waived + self.interest_left, self.waived)
-        self.interest_left = np.where(future, 0, self.interest_left)
-        over = paying & (left > 0)
-        self.overpayment += np.where(over, left, 0)
-        if over.any():
-            loans = np.flatnonzero(over)
-            self._record(loans, payment[loans], np.full(len(loans), -1), np.full(len(loans), OVERPAID), left[loans])
-        self.pointer = np.where(paying, self.pointer + 1, self.pointer)
+        """One payment per paying loan, on ``day``, as the engine's ``pay_day``.
 
-    def _fill(self, owing: Ints, components: list[int], amount: Ints, payment: Ints, order: AllocationOrder) -> Ints:
-        """Pay ``owing`` (loan x installment x component) in waterfall order; returns what is left of ``amount``."""
+        Only the paying loans' rows are taken out, worked on and put back: on most
+        days of a replay few loans pay.
+        """
+        rows = np.flatnonzero(paying)
+        today = day[rows][:, None]
+        payment = self.pointer[rows]
+        amount = self.pay_amount[rows, payment]
+        self.paid_total[rows] += amount
+        eff = self.eff[rows]
+        principal_left, interest_left = self.principal_left[rows], self.interest_left[rows]
+        charge_paid = self.charge_paid[rows]
+        # Installments due: the waterfall, charges only once payable.
+        payable = today > eff + self.grace
+        truncated = self.scaled[rows] // (self.scale * self.year)
+        owing = np.zeros((len(rows), self.width, 4), dtype=np.int64)
+        owing[:, :, LATE] = np.where(payable, truncated[:, :, STREAM_LATE] - charge_paid[:, :, STREAM_LATE], 0)
+        owing[:, :, PENALTY] = np.where(payable, truncated[:, :, STREAM_PENALTY] - charge_paid[:, :, STREAM_PENALTY], 0)
+        owing[:, :, INTEREST] = interest_left
+        owing[:, :, PRINCIPAL] = principal_left
+        owing = np.where((eff <= today)[:, :, None], np.maximum(owing, 0), 0)
+        components = [SLOT[component] for component in self.rules.waterfall.components]
+        settled, left = self._fill(rows, owing, components, amount, payment, self.rules.waterfall.order)
+        principal_left -= settled[:, :, PRINCIPAL]
+        interest_left -= settled[:, :, INTEREST]
+        charge_paid[:, :, STREAM_PENALTY] += settled[:, :, PENALTY]
+        charge_paid[:, :, STREAM_LATE] += settled[:, :, LATE]
+        # What is left pays ahead, or settles the loan when it covers the principal still to fall due.
+        ahead = (eff > today) & (principal_left + interest_left > 0)
+        ahead_principal = np.where(ahead, principal_left, 0)
+        settles = (left > 0) & (left >= ahead_principal.sum(axis=1))
+        interest_before = np.where(ahead, interest_left, 0).sum(axis=1)
+        owing = np.zeros((len(rows), self.width, 4), dtype=np.int64)
+        owing[:, :, PRINCIPAL] = ahead_principal
+        owing[:, :, INTEREST] = np.where(ahead & ~settles[:, None], interest_left, 0)
+        contractual = [slot for slot in components if slot in (INTEREST, PRINCIPAL)]
+        settled, left = self._fill(rows, owing, contractual, left, payment, AllocationOrder.INSTALLMENT_FIRST)
+        principal_left -= settled[:, :, PRINCIPAL]
+        interest_left -= settled[:, :, INTEREST]
+        interest_after = np.where(ahead, interest_left, 0).sum(axis=1)
+        self.ahead_day[rows] = np.where(settles, self.ahead_day[rows], day[rows])
+        self.ahead_interest[rows] = np.where(settles, self.ahead_interest[rows], interest_before - interest_after)
+        # No principal left: interest still to fall due is no longer owed.
+        future = (principal_left.sum(axis=1) == 0)[:, None] & (eff > today)
+        self.waived[rows] = np.where(future, self.waived[rows] + interest_left, self.waived[rows])
+        interest_left = np.where(future, 0, interest_left)
+        self.principal_left[rows] = principal_left
+        self.interest_left[rows] = interest_left
+        self.charge_paid[rows] = charge_paid
+        over = np.flatnonzero(left > 0)
+        if len(over):
+            self.overpayment[rows[over]] += left[over]
+            self._record(rows[over], payment[over], np.full(len(over), -1), np.full(len(over), OVERPAID), left[over])
+        self.pointer[rows] += 1
+
+    def _fill(
+        self, rows: Ints, owing: Ints, components: list[int], amount: Ints, payment: Ints, order: AllocationOrder
+    ) -> tuple[Ints, Ints]:
+        """Pay ``owing`` (paying loan x installment x component) in waterfall order.
+
+        Returns what each component got and what is left of ``amount``; records the allocations.
+        """
+        count = len(rows)
         picked = owing[:, :, components]  # loan x installment x component, in waterfall order
         if order is AllocationOrder.COMPONENT_FIRST:
-            sequence = picked.transpose(0, 2, 1).reshape(self.count, -1)
+            sequence = picked.transpose(0, 2, 1).reshape(count, -1)
         else:
-            sequence = picked.reshape(self.count, -1)
+            sequence = picked.reshape(count, -1)
         before = np.cumsum(sequence, axis=1) - sequence
         paid = np.clip(amount[:, None] - before, 0, sequence)
         if order is AllocationOrder.COMPONENT_FIRST:
-            laid = paid.reshape(self.count, len(components), self.width).transpose(0, 2, 1)
+            laid = paid.reshape(count, len(components), self.width).transpose(0, 2, 1)
         else:
-            laid = paid.reshape(self.count, self.width, len(components))
+            laid = paid.reshape(count, self.width, len(components))
         settled = np.zeros_like(owing)
         settled[:, :, components] = laid
-        self.principal_left -= settled[:, :, PRINCIPAL]
-        self.interest_left -= settled[:, :, INTEREST]
-        self.charge_paid[:, :, STREAM_PENALTY] += settled[:, :, PENALTY]
-        self.charge_paid[:, :, STREAM_LATE] += settled[:, :, LATE]
         loans, positions = np.nonzero(paid)
         if len(loans):
             if order is AllocationOrder.COMPONENT_FIRST:
@@ -557,9 +569,9 @@ class _Group:
             else:
                 column, slot = np.divmod(positions, len(components))
             kinds = np.asarray(components, dtype=np.int64)[slot]
-            self._record(loans, payment[loans], column, kinds, paid[loans, positions])
+            self._record(rows[loans], payment[loans], column, kinds, paid[loans, positions])
         left: Ints = amount - paid.sum(axis=1)
-        return left
+        return settled, left
 
     def _record(self, loans: Ints, payments: Ints, columns: Ints, kinds: Ints, amounts: Ints) -> None:
         step = np.full(len(loans), self.step, dtype=np.int64)
