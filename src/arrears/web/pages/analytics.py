@@ -34,7 +34,7 @@ from arrears.strategy.enums import Arm
 from arrears.web.auth import Principal, require
 from arrears.web.deps import DbSession
 from arrears.web.i18n import translator
-from arrears.web.routes.analytics import Slice, scoped_request, visible_measures
+from arrears.web.routes.analytics import MAX_ID, Slice, scoped_request, visible_measures
 from arrears.web.templating import locale_for, money, render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -200,8 +200,8 @@ def _number(value: str | None) -> int | None:
     """A select's value: empty means no filter; anything else must be an id."""
     if value is None or value == "":
         return None
-    if not value.isdigit():
-        raise NotFound(f"no such choice '{value}'", hint="pick from the list")
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        raise InvalidInput(f"no such choice '{value[:20]}'", hint="pick from the list")
     return int(value)
 
 

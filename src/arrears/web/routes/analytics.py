@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 Reader = Annotated[Principal, Depends(require("analytics:read"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLLECTOR_MEASURES = frozenset({"productivity"})
+MEASURE_PATTERN = "^(" + "|".join(MEASURES) + ")$"
+MAX_ID = 2**31 - 1
+"""The largest id a table's integer key holds: a larger one is bad input, not a database error."""
 
 
 class MeasureInfo(BaseModel):
@@ -55,13 +58,14 @@ class Slice:
         start: Annotated[date, Query(alias="from", description="first day of the period")],
         end: Annotated[date, Query(alias="to", description="last day of the period (included)")],
         as_of: Annotated[date | None, Query(description="the day the figures are seen from; default: to")] = None,
-        product: Annotated[int | None, Query(description="product id")] = None,
-        bucket: Annotated[str | None, Query(description="bucket name")] = None,
-        team: Annotated[int | None, Query(description="team id")] = None,
-        collector: Annotated[int | None, Query(description="collector (user) id")] = None,
+        product: Annotated[int | None, Query(ge=1, le=MAX_ID, description="product id")] = None,
+        bucket: Annotated[str | None, Query(min_length=1, max_length=40, description="bucket name")] = None,
+        team: Annotated[int | None, Query(ge=1, le=MAX_ID, description="team id")] = None,
+        collector: Annotated[int | None, Query(ge=1, le=MAX_ID, description="collector (user) id")] = None,
         arm: Annotated[Arm | None, Query(description="champion or challenger")] = None,
         target: Annotated[
-            list[str] | None, Query(description="recovery target [bucket:]day:share, repeatable; default 7:0.6, 15:0.8")
+            list[str] | None,
+            Query(max_length=20, description="recovery target [bucket:]day:share, repeatable; default 7:0.6, 15:0.8"),
         ] = None,
     ) -> None:
         self.start, self.end, self.as_of = start, end, as_of
@@ -134,7 +138,7 @@ def export_workbook(principal: Reader, db_session: DbSession, given: Annotated[S
     responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
 )
 def measure(
-    measure: str,
+    measure: Annotated[str, Path(pattern=MEASURE_PATTERN, description="a measure from /api/v1/analytics/measures")],
     principal: Reader,
     db_session: DbSession,
     given: Annotated[Slice, Depends()],
