@@ -268,6 +268,8 @@ def _process(
         )
         for loan in aged
     ]
+    # A fact the row engine replays (holds, and any added later such as restructures) must also be
+    # given to LoanInput: the columnar path sends a loan carrying one to the row engine.
     if columnar:
         batch = compute_figures(inputs, as_of=as_of)
     else:
