@@ -79,3 +79,20 @@ def test_a_broken_matrix_is_one_clear_line_naming_the_field(text: str, message: 
         authority.parse(text, source="authority.yaml")
     assert message in caught.value.one_line()
     assert caught.value.one_line().startswith("authority.yaml: ")
+
+
+def test_a_rule_limited_to_products_covers_only_those() -> None:
+    matrix = authority.parse(
+        "version: 1\nrules:\n  - {id: cash-only, role: team_lead, products: [CASH], max_periods: 6,"
+        " waive_charges_up_to: '100.00', waive_interest_up_to: '0', waive_principal_up_to: '0'}\n",
+        source="m.yaml",
+    )
+    waivers = Waivers(charges=D("100.00"))
+    on_cash = authority.decide(
+        matrix, role=Role.TEAM_LEAD, product_code="CASH", kind=PlanKind.FREEZE, periods=6, waivers=waivers
+    )
+    on_auto = authority.decide(
+        matrix, role=Role.TEAM_LEAD, product_code="AUTO", kind=PlanKind.FREEZE, periods=6, waivers=waivers
+    )
+    assert on_cash.allowed and on_cash.label == "authority v1:cash-only"
+    assert not on_auto.allowed and "may not approve plans on product AUTO" in on_auto.reason

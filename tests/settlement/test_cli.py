@@ -32,6 +32,7 @@ def case_id(tmp_path: Path) -> int:
         tenant = make.tenant("acme")
         for name, role in (("wang", Role.COLLECTOR), ("li", Role.TEAM_LEAD)):
             make.user(tenant, role).username = name
+        make.user(make.tenant("other-lender"), Role.APPROVER).username = "zhao"
         product = make.product(tenant, charges={"late_fee_daily_rate": "0.01"}, cost_cap={"kind": "none"})
         loan = make.loan(tenant=tenant, product=product, installment_principal=Decimal("1000.00"))
         found = make.case(db_session.get_one(Borrower, loan.borrower_id)).id
@@ -75,6 +76,9 @@ def test_quote_propose_refuse_then_approve_with_evidence_and_judge(run: Run, cas
     assert own.returncode == 1
     assert own.stderr.strip().startswith("error: plan") and "can never decide their own plan" in own.stderr
     assert "Traceback" not in own.stderr
+
+    elsewhere = run("plan", "approve", plan_id, "--as", "zhao", "--reason", "ok")
+    assert elsewhere.returncode == 4 and "no user 'zhao' in this tenant" in elsewhere.stderr
 
     no_evidence = run("plan", "approve", plan_id, "--as", "li", "--reason", "ok")
     assert no_evidence.returncode == 5 and "no verified hardship evidence" in no_evidence.stderr

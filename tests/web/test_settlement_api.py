@@ -25,6 +25,7 @@ from arrears.org.passwords import hash_password
 from arrears.portfolio.models import Borrower
 from arrears.settlement import service
 from arrears.settlement.enums import EvidenceKind, PlanStatus
+from arrears.settlement.evidence import MAX_BYTES
 from arrears.settlement.schemas import PlanIn
 from arrears.web.auth import Principal, current_principal
 from arrears.web.permissions import for_role
@@ -259,3 +260,18 @@ def test_an_approver_lands_on_the_inbox_views_and_verifies_the_evidence_then_app
     assert approved.status_code == 200 and "方案已批准" in approved.text
     assert plan.status is PlanStatus.APPROVED and plan.decided_by == approver.username
     assert f'data-plan="{plan.id}"' not in browser.get("/supervisor/approvals").text
+
+
+def test_an_upload_one_byte_over_the_limit_is_refused_and_nothing_is_stored(
+    client: TestClient, issue: Issue, tenant: Tenant, case: Case, act_as: As, tmp_path: Path
+) -> None:
+    too_big = PDF + bytes(MAX_BYTES + 1 - len(PDF))
+    answer = client.post(
+        f"/api/v1/plans/cases/{case.id}/evidence",
+        files={"file": ("statement.pdf", too_big, "application/pdf")},
+        data={"kind": "income_statement"},
+        headers=bearer(issue("plans:propose", tenant=tenant)),
+    )
+    assert answer.status_code == 422
+    assert f"larger than the {MAX_BYTES} bytes allowed" in answer.json()["error"]["message"]
+    assert not (tmp_path / "evidence").exists()

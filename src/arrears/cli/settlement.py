@@ -56,8 +56,11 @@ def _case(db_session: Session, case_id: int) -> Case:
     return found
 
 
-def _actor(db_session: Session, username: str) -> service.Actor:
+def _actor(db_session: Session, username: str, tenant_id: int) -> service.Actor:
+    """The person acting, who must belong to the tenant whose case or plan it is."""
     user = tenants.get_user_by_username(db_session=db_session, username=username)
+    if user.tenant_id != tenant_id:
+        raise NotFound(f"no user '{username}' in this tenant", hint="act as a user of the lender the case belongs to")
     return service.Actor(f"user:{user.username}", user.id, user.role)
 
 
@@ -186,7 +189,7 @@ def propose_command(
             tenant_id=found.tenant_id,
             case_id=case,
             plan_in=plan_in,
-            actor=_actor(db_session, as_user),
+            actor=_actor(db_session, as_user, found.tenant_id),
         )
         out = PlanOut.of(plan)
     _show(out, as_json)
@@ -215,11 +218,12 @@ def approve_command(
 ) -> None:
     """Approve a plan within your authority; its schedule goes to the ledger."""
     with context.session() as db_session, db_session.begin():
+        tenant_id = _tenant_of_plan(db_session, plan_id)
         plan = service.approve(
             db_session=db_session,
-            tenant_id=_tenant_of_plan(db_session, plan_id),
+            tenant_id=tenant_id,
             plan_id=plan_id,
-            actor=_actor(db_session, as_user),
+            actor=_actor(db_session, as_user, tenant_id),
             reason=reason,
         )
         out = PlanOut.of(plan)
@@ -235,11 +239,12 @@ def reject_command(
 ) -> None:
     """Reject a proposal, saying why."""
     with context.session() as db_session, db_session.begin():
+        tenant_id = _tenant_of_plan(db_session, plan_id)
         plan = service.reject(
             db_session=db_session,
-            tenant_id=_tenant_of_plan(db_session, plan_id),
+            tenant_id=tenant_id,
             plan_id=plan_id,
-            actor=_actor(db_session, as_user),
+            actor=_actor(db_session, as_user, tenant_id),
             reason=reason,
         )
         out = PlanOut.of(plan)
@@ -318,7 +323,7 @@ def add_evidence_command(
             filename=path.name,
             content=content,
             data_dir=get_settings().data_dir,
-            actor=_actor(db_session, as_user),
+            actor=_actor(db_session, as_user, found.tenant_id),
             plan_id=plan,
         )
         out = EvidenceOut.of(row)
@@ -345,7 +350,7 @@ def verify_evidence_command(
             tenant_id=found.tenant_id,
             evidence_id=evidence_id,
             status=status,
-            actor=_actor(db_session, as_user),
+            actor=_actor(db_session, as_user, found.tenant_id),
             note=note,
         )
         console.print(f"evidence {row.id} {row.status.value} by {row.verified_by}")
