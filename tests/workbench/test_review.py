@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from arrears.audit import service as audit
 from arrears.audit.models import AuditRecord
+from arrears.audit.verify import verify_chain
 from arrears.cases.models import Case
 from arrears.compliance.enums import HoldType
 from arrears.compliance.models import Hold
@@ -145,3 +146,32 @@ def test_active_holds_leave_out_lifted_and_ended_ones_but_keep_future_ones(db_se
     assert review.hold_in_scope(db_session=db_session, cases=true(), hold_id=holds["ended"].id) is holds["ended"]
     with pytest.raises(NotFound):
         review.hold_in_scope(db_session=db_session, cases=Case.id != case.id, hold_id=holds["open"].id)
+
+
+def test_a_review_that_lands_while_another_is_being_written_is_refused_and_leaves_nothing(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: another officer's review commits after the first check; the check under the chain's lock sees it."""
+    case = Factories(db_session).case()
+    attempt = _attempt(db_session, case)
+    ours = Case.id == case.id
+    review.review_contact(
+        db_session=db_session, cases=ours, attempt_id=attempt.id, outcome=ReviewOutcome.NO_ISSUE, note="", actor="a"
+    )
+    real = review._review_of
+    calls: list[int | None] = []
+
+    def late(db_session: Session, attempt_id: int, besides: int | None = None) -> int | None:
+        calls.append(besides)
+        return None if len(calls) == 1 else real(db_session, attempt_id, besides)
+
+    monkeypatch.setattr(review, "_review_of", late)
+    with pytest.raises(Conflict):
+        review.review_contact(
+            db_session=db_session, cases=ours, attempt_id=attempt.id, outcome=ReviewOutcome.NO_ISSUE, note="", actor="b"
+        )
+    assert len(calls) == 2
+    actors = db_session.scalars(select(AuditRecord.actor).where(AuditRecord.action == review.REVIEWED)).all()
+    assert actors == ["a"]
+    audit.record(db_session=db_session, actor="c", action="later.entry", subject_type="x")
+    assert verify_chain(db_session=db_session).ok  # the rolled-back entry left no gap in the chain

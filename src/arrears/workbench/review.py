@@ -131,31 +131,46 @@ def review_contact(
     attempt, tenant_id = found
     if not attempt.flagged:
         raise Conflict(f"contact {attempt_id} was not flagged by the linter; there is nothing to review")
-    earlier = select(AuditRecord.id).where(
+    if outcome is not ReviewOutcome.NO_ISSUE and not note.strip():
+        raise InvalidInput("say what was found and what was done about it", where="note")
+    already = Conflict(f"contact {attempt_id} has already been reviewed", hint="see its entry in the audit log")
+    if _review_of(db_session, attempt_id) is not None:
+        raise already
+    with db_session.begin_nested() as savepoint:
+        # Appending takes the audit chain's lock, so from here on no other review can be written
+        # until this transaction ends; one that was committed meanwhile is now visible.
+        entry = audit.record(
+            db_session=db_session,
+            actor=actor,
+            actor_user_id=actor_user_id,
+            action=REVIEWED,
+            subject_type="contact_attempt",
+            subject_id=attempt.id,
+            tenant_id=tenant_id,
+            details={
+                "case_id": attempt.case_id,
+                "collector_id": attempt.user_id,
+                "outcome": outcome.value,
+                "note": note.strip(),
+                "rules": sorted({str(finding.get("rule")) for finding in attempt.note_findings}),
+            },
+        )
+        db_session.flush()
+        if _review_of(db_session, attempt_id, besides=entry.id) is not None:
+            savepoint.rollback()
+            raise already
+    return entry
+
+
+def _review_of(db_session: Session, attempt_id: int, besides: int | None = None) -> int | None:
+    stmt = select(AuditRecord.id).where(
         AuditRecord.action == REVIEWED,
         AuditRecord.subject_type == "contact_attempt",
         AuditRecord.subject_id == str(attempt_id),
     )
-    if db_session.scalar(earlier.limit(1)) is not None:
-        raise Conflict(f"contact {attempt_id} has already been reviewed", hint="see its entry in the audit log")
-    if outcome is not ReviewOutcome.NO_ISSUE and not note.strip():
-        raise InvalidInput("say what was found and what was done about it", where="note")
-    return audit.record(
-        db_session=db_session,
-        actor=actor,
-        actor_user_id=actor_user_id,
-        action=REVIEWED,
-        subject_type="contact_attempt",
-        subject_id=attempt.id,
-        tenant_id=tenant_id,
-        details={
-            "case_id": attempt.case_id,
-            "collector_id": attempt.user_id,
-            "outcome": outcome.value,
-            "note": note.strip(),
-            "rules": sorted({str(finding.get("rule")) for finding in attempt.note_findings}),
-        },
-    )
+    if besides is not None:
+        stmt = stmt.where(AuditRecord.id != besides)
+    return db_session.scalar(stmt.limit(1))
 
 
 def active_holds(*, db_session: Session, cases: ColumnElement[bool], on: date, limit: int = 200) -> list[Hold]:
