@@ -7,10 +7,12 @@ day late; no cost cap, no penalty, so every figure below is simple arithmetic.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arrears.errors import InvalidInput
 from arrears.ledger import LoanStatus
@@ -107,3 +109,44 @@ def test_without_restructures_positions_are_exactly_as_before() -> None:
     before = compute_position(TERMS, payments, as_of=date(2026, 3, 15))
     assert before == compute_position(TERMS, payments, as_of=date(2026, 3, 15), restructures=())
     assert before.charges_waived == 0 and before.principal_waived == 0
+
+
+@given(
+    days_late=st.integers(min_value=1, max_value=80),
+    paid=st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=120), st.decimals(min_value=D("0.01"), max_value=D("900"), places=2)
+        ),
+        max_size=4,
+    ),
+    waive=st.tuples(*(st.decimals(min_value=D("0"), max_value=D("1500"), places=2) for _ in range(3))),
+    grace=st.integers(min_value=0, max_value=5),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_restructure_leaves_exactly_what_was_owed_less_what_was_waived(
+    days_late: int, paid: list[tuple[int, Decimal]], waive: tuple[Decimal, Decimal, Decimal], grace: int
+) -> None:
+    """Whatever was paid before, whatever is waived: the balance carried equals the payoff before, less the
+    waivers actually applied (never more than each component owed), and the new schedule owes it to the cent."""
+    rules = ProductRules.model_validate(
+        {"charges": {"late_fee_daily_rate": "0.01", "penalty_daily_rate": "0.0005", "grace_days": grace}}
+    )
+    terms = LoanTerms(D("3000.00"), date(2026, 1, 1), date(2026, 1, 1), SCHEDULE, rules)
+    effective = date(2026, 2, 1) + timedelta(days=days_late)
+    payments = [
+        PostedPayment(f"p{n}", date(2026, 1, 1) + timedelta(days=offset), amount)
+        for n, (offset, amount) in enumerate(paid)
+        if date(2026, 1, 1) + timedelta(days=offset) < effective
+    ]
+    before = compute_position(terms, payments, as_of=effective)
+    if before.principal_outstanding == 0:
+        return
+    new = (ScheduledInstallment(9, effective + timedelta(days=30), D("1.00"), D("0")),)
+    restructure = Restructure(effective, new, waive_charges=waive[0], waive_interest=waive[1], waive_principal=waive[2])
+    after = compute_position(terms, payments, as_of=effective, restructures=[restructure])
+    waived = after.charges_waived + after.interest_waived_by_plan + after.principal_waived
+    assert after.charges_waived == min(waive[0], before.charges_outstanding)
+    assert after.principal_waived == min(waive[2], before.principal_outstanding)
+    assert after.payoff_amount == before.payoff_amount - waived
+    assert after.installments[-1].principal_due == after.payoff_amount  # the one new instalment owes it all
+    assert after.days_past_due == 0
