@@ -33,6 +33,10 @@ ClassifyCaller = Annotated[Principal, Depends(require("scripts:classify"))]
 SuggestCaller = Annotated[Principal, Depends(require("scripts:suggest"))]
 
 
+# The largest row id either back end stores: SQLite refuses to bind a bigger integer at all.
+MAX_ROW_ID = 2**63 - 1
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,7 +98,7 @@ class ClassifyOut(BaseModel):
 
 
 class SuggestIn(_In):
-    case_id: int
+    case_id: int = Field(ge=1, le=MAX_ROW_ID)
     utterance: str = Field(description="what the debtor just said")
     locale: Locale = Locale.ZH_CN
     step: CallStep = CallStep.ASK_PAYMENT_TODAY
