@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+import polars as pl
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from arrears.analytics.filters import Filters, loan_dimensions
 from arrears.analytics.recovery import bucket_order
@@ -37,36 +38,70 @@ def months(filters: Filters, as_of: date) -> list[date]:
     return found
 
 
-def _covering(stay: type[BucketHistory], day: date) -> ColumnElement[bool]:
-    return and_(stay.entered_on <= day, or_(stay.left_on.is_(None), stay.left_on > day))
-
-
 def flows(*, db_session: Session, filters: Filters, as_of: date) -> list[tuple[date, str, str, int]]:
-    """(month, from bucket, to state, loans) for every month of :func:`months`."""
+    """(month, from bucket, to state, loans) for every month of :func:`months`.
+
+    One bulk read of the stays that can matter (entered by the last boundary, not
+    left before the first), then each month's two snapshots in Polars.
+    """
+    firsts = months(filters, as_of)
+    if not firsts:
+        return []
+    last_day = add_months(firsts[-1], 1)
+    stays = pl.DataFrame(
+        db_session.execute(
+            select(
+                BucketHistory.id,
+                BucketHistory.loan_id,
+                BucketHistory.bucket,
+                BucketHistory.entered_on,
+                BucketHistory.left_on,
+                BucketHistory.left_to,
+            )
+            .join(Loan, Loan.id == BucketHistory.loan_id)
+            .where(
+                loan_dimensions(filters),
+                BucketHistory.entered_on <= last_day,
+                or_(BucketHistory.left_on.is_(None), BucketHistory.left_on > firsts[0]),
+            )
+        ).all(),
+        schema={
+            "id": pl.Int64,
+            "loan": pl.Int64,
+            "bucket": pl.String,
+            "entered": pl.Date,
+            "left": pl.Date,
+            "left_to": pl.String,
+        },
+        orient="row",
+    )
     found: list[tuple[date, str, str, int]] = []
-    start, end = aliased(BucketHistory), aliased(BucketHistory)
-    last = aliased(BucketHistory)
-    for month in months(filters, as_of):
+    for month in firsts:
         following = add_months(month, 1)
-        gone_to = (
-            select(last.left_to)
-            .where(last.loan_id == start.loan_id, last.left_on <= following)
-            .order_by(last.left_on.desc(), last.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        state = func.coalesce(end.bucket, gone_to, literal(CLOSED))
-        stmt = (
-            select(start.bucket, state, func.count())
-            .join(Loan, Loan.id == start.loan_id)
-            .outerjoin(end, and_(end.loan_id == start.loan_id, _covering(end, following)))
-            .where(loan_dimensions(filters), _covering(start, month))
-            .group_by(start.bucket, state)
-        )
+        start = _covering(stays, month).select("loan", pl.col("bucket").alias("source"))
         if filters.bucket is not None:
-            stmt = stmt.where(start.bucket == filters.bucket)
-        found.extend((month, source, target, count) for source, target, count in db_session.execute(stmt))
+            start = start.filter(pl.col("source") == filters.bucket)
+        end = _covering(stays, following).select("loan", pl.col("bucket").alias("covering"))
+        gone = (
+            stays.filter(pl.col("left") <= following)
+            .sort("left", "id")
+            .group_by("loan")
+            .agg(pl.col("left_to").last().alias("gone_to"))
+        )
+        counted = (
+            start.join(end, on="loan", how="left")
+            .join(gone, on="loan", how="left")
+            .with_columns(target=pl.coalesce("covering", "gone_to", pl.lit(CLOSED)))
+            .group_by("source", "target")
+            .len()
+        )
+        found.extend((month, source, target, count) for source, target, count in counted.iter_rows())
     return found
+
+
+def _covering(stays: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The stays a loan was in on ``day``: entered on or before it, not left by then."""
+    return stays.filter((pl.col("entered") <= day) & (pl.col("left").is_null() | (pl.col("left") > day)))
 
 
 def _named(rows: list[tuple[date, str, str, int]]) -> set[str]:
