@@ -98,7 +98,7 @@ async def check_csrf(request: Request, expected: str) -> None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not sent or not hmac.compare_digest(sent, expected):
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):  # bytes: any text compares
         raise CsrfRejected(
             "this request did not carry the page's security token",
             hint="reload the page and try again; scripts must send the X-CSRF-Token header",

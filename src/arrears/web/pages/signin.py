@@ -70,7 +70,7 @@ def login(
     """Open a session and go where the person was going; the same form again with one message otherwise."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     _ = translator(locale_for(request, None))
-    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+    if not cookie or not hmac.compare_digest(cookie.encode(), csrf_token.encode()):  # bytes: any text compares
         return _again(request, username, next, _("The sign-in form had expired. Please try again."), 403)
     client_ip = request.client.host if request.client else None
     try:
