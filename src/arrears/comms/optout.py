@@ -88,7 +88,7 @@ def handle_inbound_sms(
 
 def unsubscribe(*, db_session: Session, key: str, signature: str, at: datetime, comms: CommsSettings) -> OptOutReport:
     """The email opt-out link was followed: the message's case stops email."""
-    if not hmac.compare_digest(link_signature(key, comms), signature):
+    if not hmac.compare_digest(link_signature(key, comms).encode(), signature.encode()):
         raise InvalidInput("this opt-out link is not valid", where="link")
     message = service.get_by_idempotency_key(db_session=db_session, key=key)
     if message is None:

@@ -36,7 +36,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(secret: str, timestamp: str, body: bytes, presented: str) -> bool:
     """Constant-time check of a presented signature (for a gateway, or its delivery reports)."""
-    return hmac.compare_digest(signature(secret, timestamp, body), presented)
+    return hmac.compare_digest(signature(secret, timestamp, body).encode(), presented.encode())
 
 
 class HttpSmsChannel:

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,35 @@ from arrears.web.deps import DbSession
 from arrears.web.scoping import case_clause, visible_case
 
 router = APIRouter(prefix="/api/v1/comms", tags=["comms"])
+
+MAX_ID = 2**31 - 1
+"""Row ids are 32-bit integers in PostgreSQL: anything larger is refused as input, not a server error."""
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _plausible_day(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return day
+
+
+def _plausible_moment(moment: datetime) -> datetime:
+    _plausible_day(moment.date())
+    return moment
+
+
+def _printable(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible_moment)]
+Text = Annotated[str, AfterValidator(_printable)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+TemplateId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+MessageId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 Manager = Annotated[Principal, Depends(require("templates:manage"))]
 Approver = Annotated[Principal, Depends(require("scripts:approve"))]
@@ -55,8 +85,8 @@ Comms = Annotated[CommsSettings, Depends(comms_settings)]
 class TextModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1)
-    subject: str | None = Field(default=None, max_length=200)
+    body: Text = Field(min_length=1, max_length=20000)
+    subject: Text | None = Field(default=None, max_length=200)
 
 
 class TemplateDraftIn(BaseModel):
@@ -64,8 +94,10 @@ class TemplateDraftIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(description="<kind>/<channel>, e.g. payment_reminder/sms", examples=["payment_reminder/sms"])
-    effective_from: date
+    key: str = Field(
+        max_length=80, description="<kind>/<channel>, e.g. payment_reminder/sms", examples=["payment_reminder/sms"]
+    )
+    effective_from: Day
     texts: dict[Locale, TextModel] = Field(min_length=1, description="zh-CN required")
 
 
@@ -95,11 +127,11 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_id: int
+    case_id: RowId
     kind: TemplateKind
     channel: MessageChannel
-    as_of: date
-    idempotency_key: str | None = Field(default=None, min_length=8, max_length=120)
+    as_of: Day
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=120, pattern=r"^[A-Za-z0-9:._-]+$")
     locale: Locale | None = None
 
 
@@ -126,7 +158,7 @@ class MessageOut(BaseModel):
 class LetterBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date
+    as_of: Day
 
 
 class LetterBatchOut(BaseModel):
@@ -143,9 +175,9 @@ class InboundSmsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    sender: str = Field(alias="from", description="the number it came from")
-    text: str = Field(max_length=1000)
-    received_at: AwareDatetime
+    sender: str = Field(alias="from", max_length=40, description="the number it came from")
+    text: Text = Field(max_length=1000)
+    received_at: Moment
 
 
 class OptOutOut(BaseModel):
@@ -159,10 +191,10 @@ class ReceiptIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provider_id: str = Field(min_length=1, max_length=120)
+    provider_id: Text = Field(min_length=1, max_length=120)
     delivered: bool
-    at: AwareDatetime
-    error: str | None = Field(default=None, max_length=500)
+    at: Moment
+    error: Text | None = Field(default=None, max_length=500)
 
 
 @router.get("/templates", response_model=list[TemplateOut])
@@ -186,7 +218,9 @@ def draft_template(draft: TemplateDraftIn, db_session: DbSession, principal: Man
 
 
 @router.post("/templates/{template_id}/approve", response_model=TemplateOut)
-def approve_template(template_id: int, request: Request, db_session: DbSession, principal: Approver) -> TemplateOut:
+def approve_template(
+    template_id: TemplateId, request: Request, db_session: DbSession, principal: Approver
+) -> TemplateOut:
     """Publish a draft: a compliance person of the tenant who did not write it (maker-checker)."""
     _own_template(db_session, principal, template_id)
     if principal.user_id is None:
@@ -203,12 +237,12 @@ def approve_template(template_id: int, request: Request, db_session: DbSession, 
 
 @router.get("/templates/{template_id}/preview", response_model=PreviewOut)
 def preview_template(
-    template_id: int,
+    template_id: TemplateId,
     db_session: DbSession,
     principal: Renderer,
     comms: Comms,
-    case_id: Annotated[int, Query(description="the case to fill it for")],
-    as_of: Annotated[date, Query()],
+    case_id: Annotated[int, Query(ge=1, le=MAX_ID, description="the case to fill it for")],
+    as_of: Annotated[Day, Query()],
     locale: Annotated[Locale, Query()] = Locale.ZH_CN,
 ) -> PreviewOut:
     """A template (a draft too) filled for a case in scope, with the letter page's HTML. Nothing is queued."""
@@ -262,8 +296,8 @@ def queue_message(message_in: MessageIn, db_session: DbSession, principal: Sende
 def list_messages(
     db_session: DbSession,
     principal: Reader,
-    as_of: date | None = None,
-    case_id: int | None = None,
+    as_of: Annotated[Day | None, Query()] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: MessageStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MessageOut]:
@@ -276,12 +310,12 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", response_model=MessageOut)
-def get_message(message_id: int, db_session: DbSession, principal: Reader) -> MessageOut:
+def get_message(message_id: MessageId, db_session: DbSession, principal: Reader) -> MessageOut:
     return _message_out(_visible_message(db_session, principal, message_id))
 
 
 @router.get("/messages/{message_id}/pdf", response_class=FileResponse)
-def message_pdf(message_id: int, db_session: DbSession, principal: Renderer) -> FileResponse:
+def message_pdf(message_id: MessageId, db_session: DbSession, principal: Renderer) -> FileResponse:
     """A rendered letter's PDF."""
     message = _visible_message(db_session, principal, message_id)
     if message.document_path is None or not Path(message.document_path).is_file():
@@ -290,7 +324,7 @@ def message_pdf(message_id: int, db_session: DbSession, principal: Renderer) -> 
 
 
 @router.get("/messages/{message_id}/preview", response_class=HTMLResponse)
-def message_preview(message_id: int, db_session: DbSession, principal: Renderer) -> HTMLResponse:
+def message_preview(message_id: MessageId, db_session: DbSession, principal: Renderer) -> HTMLResponse:
     """A letter as its printed page, in HTML."""
     message = _visible_message(db_session, principal, message_id)
     name = tenants.get(db_session=db_session, tenant_id=message.tenant_id).name
