@@ -8,7 +8,6 @@ reaches is :mod:`arrears.web.scoping`'s business.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -105,24 +104,38 @@ async def check_csrf(request: Request, expected: str) -> None:
         )
 
 
-def require(permission: str | None) -> Callable[..., Awaitable[Principal]]:
-    """A dependency giving the caller when they hold ``permission`` (None: any caller); 403 when not."""
-    if permission is not None and permission not in PERMISSIONS:
-        raise ValueError(f"unknown permission {permission!r}")
+class Require:
+    """A dependency giving the caller when they hold one of ``permissions`` (none named: any caller); 403 if not.
 
-    async def check(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    A class rather than a closure so that the permissions each route needs can be
+    read back from the app (the authorisation matrix test walks every route).
+    """
+
+    def __init__(self, *permissions: str) -> None:
+        unknown = [name for name in permissions if name not in PERMISSIONS]
+        if unknown:
+            raise ValueError(f"unknown permission {unknown[0]!r}")
+        self.permissions = permissions
+
+    async def __call__(
+        self, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
         # A browser sends the session cookie on its own, so a state change it carries must
         # also carry the session's CSRF token (a form field or the header HTMX sends).
         if principal.csrf_token is not None and request.method not in SAFE_METHODS:
             await check_csrf(request, principal.csrf_token)
-        if permission is not None and not principal.can(permission):
+        if self.permissions and not any(principal.can(name) for name in self.permissions):
+            needed = " or ".join(f"'{name}'" for name in self.permissions)
             raise Forbidden(
-                f"you may not do this: it needs the permission '{permission}'",
-                hint="ask an administrator; an API token needs --scope " + permission,
+                f"you may not do this: it needs the permission {needed}",
+                hint="ask an administrator; an API token needs --scope " + self.permissions[0],
             )
         return principal
 
-    return check
+
+def require(*permissions: str | None) -> Require:
+    """The dependency of a route that needs one of ``permissions`` (none, or None: any signed-in caller)."""
+    return Require(*(name for name in permissions if name is not None))
 
 
 require_signed_in = require(None)
