@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 DEMO_BORROWERS ?= 20000
+DEMO_DAY := $(shell date -d yesterday +%F)
 BENCH_LOANS ?= 1000000
 BENCH_RUN_LOANS ?= 100000 1000000 3000000
 BENCH_ANALYTICS_LOANS ?= 1000000
@@ -37,12 +38,18 @@ system-deps:
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The end-of-day run of day D prepares the queues worked on D+1, so the demo portfolio
+# is built and run as of yesterday: today's queues are ready when the app starts.
+# The last step serves the app on http://127.0.0.1:8000 until interrupted (Ctrl-C).
 demo: install
 	$(BIN)/arrears db upgrade
-	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS) --replace
+	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS) --replace --as-of $(DEMO_DAY)
 	$(BIN)/arrears scripts seed
-	$(BIN)/arrears run --as-of $$(date +%F) --tenant demo
-	$(BIN)/arrears summary --tenant demo
+	$(BIN)/arrears run --as-of $(DEMO_DAY) --tenant demo
+	$(BIN)/arrears summary --tenant demo --as-of $(DEMO_DAY)
+	$(BIN)/arrears user demo-logins --tenant demo
+	@echo "Arrears is starting on http://127.0.0.1:8000 - sign in with one of the accounts above."
+	$(BIN)/arrears serve --host 127.0.0.1 --port 8000
 
 lint: install-dev
 	$(BIN)/ruff check src tests
