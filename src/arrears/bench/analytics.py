@@ -359,8 +359,8 @@ def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
             )
         lines.append("")
     lines += [
-        "- Every measure is one to five aggregate queries (roll rates: one per month) over the whole tenant's rows "
-        "of the period, and the small results are finished in Polars or Python; none reads rows per loan.",
+        "- Every measure is a few aggregate queries over the whole tenant's rows of the period, or one bulk read "
+        "finished in Polars (the recovery curve's payments, the roll rates' stays); none loops over loans.",
         "- What costs is joining the period's payments, stays or contacts to loans, cases and assignments, all "
         "hash joins over the whole tenant: the time grows with the book, so the 500 ms target at 1,000,000 loans "
         "needs the daily incremental aggregates the issue allows (per day, bucket, collector: entries, payments "
