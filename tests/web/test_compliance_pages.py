@@ -198,6 +198,7 @@ def test_an_officer_reviews_a_flagged_note_once_and_it_leaves_the_queue(
     token = sign_in(browser, world.officer.username)
     page = browser.get("/compliance").text
     assert f'data-attempt="{attempt.id}"' in page and "threat_shame" in page
+    assert world.collector.display_name in page
     url = f"/compliance/contacts/{attempt.id}/review"
     assert _post(browser, token, url, outcome="breach", note="").status_code == 422
     done = _post(browser, token, url, outcome="breach", note="已约谈催收员并复训")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from arrears.audit.verify import verify_chain
 from arrears.comms import flows as comms_flows
@@ -90,7 +91,9 @@ def console(request: Request, db_session: DbSession, caller: SignedIn, moment: N
     cases = case_clause(caller)
     context: dict[str, object] = {"zone": str(zone), "today": today, "now": moment}
     if caller.can("contacts:review"):
-        context["flagged"] = review.flagged_contacts(db_session=db_session, cases=cases)
+        flagged = review.flagged_contacts(db_session=db_session, cases=cases)
+        context["flagged"] = flagged
+        context["people"] = _names(db_session, {attempt.user_id for attempt in flagged})
         context["review_outcomes"] = list(review.ReviewOutcome)
     if caller.can("holds:manage"):
         context["holds"] = review.active_holds(db_session=db_session, cases=cases, on=today)
@@ -112,6 +115,14 @@ def console(request: Request, db_session: DbSession, caller: SignedIn, moment: N
             db_session=db_session, tenant_id=caller.tenant_id, status=ScriptStatus.DRAFT
         )
     return render(request, "compliance/console.html", context, principal=caller)
+
+
+def _names(db_session: DbSession, user_ids: set[int | None]) -> dict[int, str]:
+    """Display names of the people who made the contacts shown."""
+    wanted = [user_id for user_id in user_ids if user_id is not None]
+    if not wanted:
+        return {}
+    return {user.id: user.display_name for user in db_session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
 def _complaint_visible(db_session: DbSession, caller: Principal, complaint: Complaint) -> bool:
