@@ -91,7 +91,8 @@ def place(
     *, db_session: Session, placement_in: PlacementIn, actor: str, actor_user_id: int | None = None
 ) -> AgencyPlacement:
     """Place a case with an agency tenant; a case is with at most one agency at a time."""
-    case = db_session.get(Case, placement_in.case_id)
+    # Locked until the unit of work ends, so two requests for the same case cannot both pass the check below.
+    case = db_session.get(Case, placement_in.case_id, with_for_update=True)
     if case is None:
         raise NotFound(f"no case {placement_in.case_id}", hint="check the case id")
     agency = db_session.get(Tenant, placement_in.agency_tenant_id)

@@ -77,7 +77,8 @@ def refer(
     *, db_session: Session, referral_in: ReferralIn, actor: str, actor_user_id: int | None = None
 ) -> LegalReferral:
     """Open the legal stage of a case; one live referral per case."""
-    case = db_session.get(Case, referral_in.case_id)
+    # Locked until the unit of work ends, so two requests for the same case cannot both pass the check below.
+    case = db_session.get(Case, referral_in.case_id, with_for_update=True)
     if case is None:
         raise NotFound(f"no case {referral_in.case_id}", hint="check the case id")
     if case.status is not CaseStatus.OPEN:
