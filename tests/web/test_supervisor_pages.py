@@ -321,3 +321,15 @@ def test_other_roles_may_look_but_not_change(browser: TestClient, db_session: Se
 def test_signed_out_people_are_sent_to_sign_in(browser: TestClient) -> None:
     answer = browser.get("/supervisor")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading"), [("zh-CN", "组长控制台"), ("zh-TW", "組長控制"), ("en", "Supervisor console")]
+)
+def test_the_console_speaks_the_persons_language(
+    browser: TestClient, db_session: Session, lang: str, heading: str
+) -> None:
+    world = floor(db_session)
+    sign_in(browser, world.lead.username)
+    browser.cookies.set("arrears_lang", lang)
+    assert heading in browser.get("/supervisor").text
