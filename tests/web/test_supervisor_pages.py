@@ -81,7 +81,7 @@ def test_a_team_lead_sees_the_load_of_their_own_team_only(browser: TestClient, d
     sign_in(browser, world.lead.username)
     page = browser.get("/supervisor")
     assert page.status_code == 200
-    assert "组长控制台" in page.text
+    assert "组长控制台" in page.text and 'href="/supervisor/approvals"' in page.text
     assert f'data-user="{world.mine.id}"' in page.text and f'data-user="{world.mine_too.id}"' in page.text
     assert f'data-user="{world.theirs.id}"' not in page.text
     row = page.text[page.text.index(f'data-user="{world.mine.id}"') :]
@@ -312,6 +312,7 @@ def test_other_roles_may_look_but_not_change(browser: TestClient, db_session: Se
     token = sign_in(browser, officer.username)
     page = browser.get("/supervisor")
     assert page.status_code == 200 and 'action="/supervisor/cap"' not in page.text
+    assert ('href="/supervisor/approvals"' in page.text) is (role is Role.APPROVER)
     answer = browser.post(
         "/supervisor/cap", data={"collector_id": world.mine.id, "cap": "1"}, headers={"X-CSRF-Token": token, **HX}
     )
