@@ -210,23 +210,29 @@ def recovery_by_age(*, db_session: Session, filters: Filters) -> Table:
     ]
     if filters.bucket is not None:
         covering.append(BucketHistory.bucket == filters.bucket)
-    payments = (
-        select(Payment.loan_id, _cents(Payment.amount).label("paid"))
-        .where(Payment.reversed_at.is_(None), Payment.value_date >= filters.start, Payment.value_date <= filters.end)
-        .group_by(Payment.loan_id)
-        .subquery()
-    )
+    # Only the cohort's payments are summed (an index look-up per stay), not the whole book's for the period.
     frame = pl.DataFrame(
         db_session.execute(
             select(
                 BucketHistory.dpd_at_entry,
                 BucketHistory.entered_on,
                 type_coerce(BucketHistory.overdue_at_entry, BigInteger),
-                func.coalesce(payments.c.paid, 0),
+                func.coalesce(_cents(Payment.amount), 0),
             )
             .join(Loan, Loan.id == BucketHistory.loan_id)
-            .outerjoin(payments, payments.c.loan_id == BucketHistory.loan_id)
+            .outerjoin(
+                Payment,
+                and_(
+                    Payment.loan_id == BucketHistory.loan_id,
+                    Payment.reversed_at.is_(None),
+                    Payment.value_date >= filters.start,
+                    Payment.value_date <= filters.end,
+                ),
+            )
             .where(and_(*covering))
+            .group_by(
+                BucketHistory.id, BucketHistory.dpd_at_entry, BucketHistory.entered_on, BucketHistory.overdue_at_entry
+            )
         ).all(),
         schema={"dpd": pl.Int64, "entered_on": pl.Date, "amount": pl.Int64, "paid": pl.Int64},
         orient="row",
