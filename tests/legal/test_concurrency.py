@@ -1,21 +1,27 @@
 """Two requests at once: a case is placed once, referred once, and an alert is raised (and audited) once.
 
-These run in real, committed transactions on separate connections (threads), so they
-leave their rows behind in the session's test database, each under a fresh tenant.
+These run in real, committed transactions on separate connections (threads). So that
+what they commit never shows in other tests, they run on a database of their own,
+created on the same back end and dropped afterwards.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditRecord
+from arrears.db.migrate import upgrade
+from arrears.db.session import create_db_engine
 from arrears.errors import ArrearsError
 from arrears.legal import alerts, placements, service
 from arrears.legal.models import LegalAlert
@@ -49,6 +55,33 @@ def race(engine: Engine, work: Callable[[Session], object], runners: int = 2) ->
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+@pytest.fixture(scope="module")
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database used only by this module (shadows the shared one)."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('race')}/race.sqlite3"
+        upgrade(url)
+        own = create_db_engine(url)
+        yield own
+        own.dispose()
+        return
+    server = make_url(database_url)
+    name = f"arrears_race_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        own = create_db_engine(url)
+        yield own
+        own.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def committed(engine: Engine, make: Callable[[Factories], T]) -> T:

@@ -109,12 +109,19 @@ def test_placements_past_their_end_are_recalled_automatically(db_session: Sessio
     subject = legal_case(factories)
     firm = agency(factories)
     placement = place(db_session, subject.case.id, firm.id)
-    assert placements.expire_due(db_session=db_session, as_of=END, actor="system") == []
-    expired = placements.expire_due(db_session=db_session, as_of=date(2026, 6, 1), actor="system")
+    assert placements.expire_due(db_session=db_session, as_of=END, actor="system", tenant_id=subject.tenant.id) == []
+    expired = placements.expire_due(
+        db_session=db_session, as_of=date(2026, 6, 1), actor="system", tenant_id=subject.tenant.id
+    )
     assert [p.id for p in expired] == [placement.id]
     assert (placement.status, placement.recalled_on) == (PlacementStatus.EXPIRED, END)
     assert audit_actions(db_session, "agency_placement", placement.id)[-1] == "agency.expired"
-    assert placements.expire_due(db_session=db_session, as_of=date(2026, 6, 2), actor="system") == []
+    assert (
+        placements.expire_due(
+            db_session=db_session, as_of=date(2026, 6, 2), actor="system", tenant_id=subject.tenant.id
+        )
+        == []
+    )
 
 
 def test_the_live_placement_clause_keeps_only_live_cases_of_that_agency(
