@@ -241,3 +241,11 @@ def test_the_openapi_document_lists_every_api_route_and_no_page(api_app: FastAPI
     } <= paths
     schemas = api_app.openapi()["components"]["schemas"]
     assert {"CheckOut", "LintOut", "ClassifyOut", "SuggestOut"} <= set(schemas)
+
+
+def test_each_operation_says_which_permission_it_needs(api_app: FastAPI) -> None:
+    paths = api_app.openapi()["paths"]
+    lint_operation = paths["/api/v1/lint"]["post"]
+    assert lint_operation["x-permissions"] == ["lint"]
+    assert lint_operation["description"].endswith("Needs: `lint`.")
+    assert paths["/api/v1/health"]["get"]["x-permissions"] == []

@@ -14,12 +14,10 @@ test. For every caller:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -28,7 +26,7 @@ from arrears.org.enums import Role
 from arrears.org.models import Team, Tenant, User
 from arrears.org.passwords import hash_password
 from arrears.web import tokens
-from arrears.web.auth import Require
+from arrears.web.openapi import route_permissions, routes_of
 from arrears.web.permissions import for_role
 from tests.factories import Factories
 from tests.web.conftest import PASSWORD, sign_in
@@ -72,34 +70,14 @@ class Route:
         return filled
 
 
-def _permissions(dependant: Dependant) -> tuple[str, ...] | None:
-    """The permissions a route accepts (empty: any caller); None when it asks for no caller at all."""
-    for dependency in dependant.dependencies:
-        if isinstance(dependency.call, Require):
-            return dependency.call.permissions
-        found = _permissions(dependency)
-        if found is not None:
-            return found
-    return None
-
-
-def _candidates(routes: list[object]) -> Iterator[object]:
-    for route in routes:
-        nested = getattr(route, "effective_candidates", None)
-        if nested is not None:
-            yield from _candidates(list(nested()))
-        else:
-            yield route
-
-
 def app_routes(app: FastAPI) -> list[Route]:
     found: list[Route] = []
-    for route in _candidates(list(app.routes)):
+    for route in routes_of(app):
         dependant = getattr(route, "dependant", None)
         path = getattr(route, "path", "")
         if dependant is None or path in PUBLIC:
             continue
-        permissions = _permissions(dependant)
+        permissions = route_permissions(dependant)
         if permissions is None:
             continue
         for method in sorted(getattr(route, "methods", ()) or ()):

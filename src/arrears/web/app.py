@@ -19,6 +19,7 @@ from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ArrearsError
 from arrears.settings import Settings
 from arrears.web import observability
+from arrears.web import openapi as openapi_doc
 from arrears.web.api import router
 from arrears.web.exceptions import status_for
 from arrears.web.i18n import translator
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(supervisor.router)
     app.include_router(analytics_pages.router)
     app.include_router(compliance.router)
+    openapi_doc.install(app)
     app.add_exception_handler(ArrearsError, _arrears_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
