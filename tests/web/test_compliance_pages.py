@@ -440,3 +440,16 @@ def test_an_administrator_reads_the_audit_log_but_handles_nothing(browser: TestC
     assert (
         _post(browser, token, "/compliance/holds", case_id=world.case.id, type="dispute", reason="r").status_code == 403
     )
+
+
+def test_a_plain_form_returns_to_the_console_and_a_form_without_the_token_is_refused(
+    browser: TestClient, db_session: Session
+) -> None:
+    world = office(db_session)
+    token = sign_in(browser, world.officer.username)
+    form = {"case_id": world.case.id, "type": "cease_contact", "reason": "借款人书面要求停止联系"}
+    assert browser.post("/compliance/holds", data=form).status_code == 403
+    assert db_session.scalar(select(Hold.id).where(Hold.case_id == world.case.id)) is None
+    answer = browser.post("/compliance/holds", data={**form, "csrf_token": token})
+    assert answer.status_code == 303 and answer.headers["location"] == "/compliance"
+    assert db_session.scalars(select(Hold.type).where(Hold.case_id == world.case.id)).one() is HoldType.CEASE_CONTACT
