@@ -19,8 +19,10 @@ from arrears.ledger.models import LoanRestructure, RestructuredInstallment
 from arrears.settlement import service
 from arrears.settlement.enums import EvidenceStatus, PlanKind, PlanStatus
 from arrears.settlement.exceptions import ApprovalRefused
-from arrears.settlement.schemas import PlanIn, PlanOut
+from arrears.settlement.schemas import PlanIn, PlanOut, QuoteIn
+from arrears.strategy.enums import Quadrant
 from arrears.strategy.facts import load_case_facts
+from arrears.strategy.models import CaseSegment
 from tests.factories import Factories
 from tests.settlement.conftest import EFFECTIVE, Arrears, Team, verified_evidence
 
@@ -310,3 +312,33 @@ def test_a_bad_upload_writes_nothing(
         )
     assert not (tmp_path / "evidence").exists()
     assert db_session.scalars(select(service.Evidence)).all() == []
+
+
+def test_the_quote_weighs_recovery_by_the_cases_latest_propensity_on_or_before_the_effective_date(
+    db_session: Session, team: Team, make_arrears: MakeArrears
+) -> None:
+    arrears = make_arrears()
+    for day, propensity in ((date(2026, 2, 1), "0.35"), (date(2026, 2, 20), "0.90")):
+        db_session.add(
+            CaseSegment(
+                case_id=arrears.case.id,
+                as_of=day,
+                quadrant=Quadrant.UNABLE_WILLING,
+                ability_score=30,
+                willingness_score=70,
+                cost_of_default=50,
+                propensity=D(propensity),
+                propensity_source="model:3",
+            )
+        )
+    db_session.flush()
+    quote = service.quote_options(
+        db_session=db_session,
+        tenant_id=team.tenant.id,
+        case_id=arrears.case.id,
+        quote_in=QuoteIn(effective_on=EFFECTIVE, periods=4),
+    )
+    assert (quote.propensity, quote.propensity_source) == (D("0.35"), "segment:model:3")
+    freeze = next(option for option in quote.options if option.kind is PlanKind.FREEZE)
+    # 4 x 788.75: p x 3,155.00 + (1 - p) x 788.75 = 1,104.25 + 512.6875 = 1,616.9375, rounded half up.
+    assert freeze.expected_recovery == D("1616.94")
