@@ -101,6 +101,12 @@ def test_quote_propose_refuse_then_approve_with_evidence_and_judge(run: Run, cas
     assert approved.returncode == 0, approved.stderr
     assert json.loads(approved.stdout)["status"] == "approved"
 
+    shown = run("plan", "show", plan_id)
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "approved (granted)" in shown.stdout and "decided by user:li (v3:lead-standard): 住院证明核实" in shown.stdout
+    )
+
     judged = run("plan", "judge", "--tenant", "acme", "--as-of", "2026-03-15")
     assert judged.returncode == 0, judged.stderr
     assert "activated 1, kept 0, broken 1" in judged.stdout

@@ -30,7 +30,7 @@ from arrears.settlement.enums import EvidenceKind, EvidenceStatus, PlanKind, Pla
 from arrears.settlement.models import Evidence, Plan
 from arrears.settlement.schemas import EvidenceOut, OptionOut, PlanIn, PlanOut, QuoteIn
 
-plan_app = typer.Typer(no_args_is_help=True, help="Repayment plans: quote, propose, approve or reject, judge.")
+plan_app = typer.Typer(no_args_is_help=True, help="Repayment plans: quote, propose, approve or reject, show, judge.")
 evidence_app = typer.Typer(no_args_is_help=True, help="Hardship evidence: add a document, verify it.")
 console = Console(highlight=False, soft_wrap=True)
 
@@ -283,6 +283,18 @@ def list_command(
             plan.decided_by or "",
         )
     console.print(table)
+
+
+@plan_app.command("show")
+def show_command(plan_id: Annotated[int, typer.Argument(help="plan id")], as_json: JsonOption = False) -> None:
+    """One plan: its status (whether anything is granted), waivers, schedule and decision."""
+    with context.session() as db_session:
+        out = PlanOut.of(
+            service.get(db_session=db_session, tenant_id=_tenant_of_plan(db_session, plan_id), plan_id=plan_id)
+        )
+    _show(out, as_json)
+    if not as_json and out.decided_by:
+        console.print(f"  decided by {out.decided_by} ({out.authority or 'rejected'}): {out.decision_reason}")
 
 
 @plan_app.command("judge")
