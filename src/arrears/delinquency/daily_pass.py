@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from arrears import audit
@@ -331,6 +331,7 @@ POSITION_COLUMNS = (
 )
 CHARGE_COLUMNS = ("loan_id", "installment_number", "kind", "accrued", "paid", "payable", "as_of")
 ALLOCATION_COLUMNS = ("loan_id", "payment_id", "installment_number", "component", "amount")
+STAY_COLUMNS = ("loan_id", "bucket", "entered_on", "dpd_at_entry", "overdue_at_entry")
 
 
 @dataclass
@@ -344,7 +345,7 @@ class _Writes:
     positions: list[tuple[Any, ...]] = field(default_factory=list)
     charges: list[tuple[Any, ...]] = field(default_factory=list)
     allocations: list[tuple[Any, ...]] = field(default_factory=list)
-    new_stays: list[dict[str, Any]] = field(default_factory=list)
+    new_stays: list[tuple[Any, ...]] = field(default_factory=list)
     stay_exits: list[dict[str, Any]] = field(default_factory=list)
     status_changes: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
@@ -364,9 +365,9 @@ class _Writes:
         if self.stay_exits:
             db_session.execute(update(BucketHistory), self.stay_exits)
         if self.new_stays:
-            db_session.execute(insert(BucketHistory), self.new_stays)
+            _insert_rows(db_session, BucketHistory, STAY_COLUMNS, self.new_stays)
         if self.status_changes:
-            db_session.execute(update(Loan), self.status_changes)
+            _update_statuses(db_session, self.status_changes)
         audit.record_many(db_session=db_session, rows=self.audits)
 
 
@@ -405,6 +406,26 @@ def _insert_rows(db_session: Session, model: Any, columns: tuple[str, ...], rows
             }
             for row in rows
         ],
+    )
+
+
+def _update_statuses(db_session: Session, changes: list[dict[str, Any]]) -> None:
+    """Set the loans' new statuses: one UPDATE from arrays on PostgreSQL, by primary key elsewhere."""
+    connection = db_session.connection()
+    if connection.dialect.name != "postgresql":
+        db_session.execute(update(Loan), changes)
+        return
+    db_session.execute(
+        text(
+            "UPDATE loans SET status = changed.status, status_changed_at = changed.changed_at "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS varchar[]), CAST(:times AS timestamptz[])) "
+            "AS changed (id, status, changed_at) WHERE loans.id = changed.id"
+        ),
+        {
+            "ids": [change["id"] for change in changes],
+            "statuses": [change["status"].value for change in changes],
+            "times": [change["status_changed_at"] for change in changes],
+        },
     )
 
 
@@ -510,15 +531,7 @@ def _move_bucket(
         left_to = bucket or ("closed" if figures.status is LoanStatus.CLOSED else "current")
         writes.stay_exits.append({"id": stay.id, "left_on": as_of, "left_to": left_to})
     if bucket is not None:
-        writes.new_stays.append(
-            {
-                "loan_id": loan.id,
-                "bucket": bucket,
-                "entered_on": as_of,
-                "dpd_at_entry": figures.days_past_due,
-                "overdue_at_entry": Decimal(figures.overdue_total).scaleb(-2),
-            }
-        )
+        writes.new_stays.append((loan.id, bucket, as_of, figures.days_past_due, figures.overdue_total))
     report.bucket_moves += 1
 
 
