@@ -1,8 +1,10 @@
 """The as-of-date pass (日终跑批): accrue, age and bucket every loan, from the database.
 
-The pass runs the same engine as ``arrears ledger quote``, loan by loan, over
-loans read in id-ordered chunks with one query per table per chunk, and writes
-its results set-wise. Derived rows (positions, charges, allocations) are
+The pass reads loans in id-ordered chunks with one query per table per chunk,
+replays each chunk at once with the columnar engine (:mod:`arrears.ledger.columnar`)
+and the loans it leaves aside with the engine of ``arrears ledger quote``, loan
+by loan (both give the same figures), and writes its results set-wise (COPY on
+PostgreSQL). Derived rows (positions, charges, allocations) are
 replaced for each loan, so running the same date twice changes nothing, and a
 back-dated payment or a reversal is picked up by the next pass. Bucket history
 moves forward only: a pass for a date older than the one a loan last saw is
