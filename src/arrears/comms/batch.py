@@ -24,7 +24,7 @@ from arrears.comms import service
 from arrears.comms.config import CommsSettings
 from arrears.comms.context import letter_facts, recipient
 from arrears.comms.enums import MessageChannel, MessageStatus, TemplateKind
-from arrears.comms.letters import LetterDocument, batch_pdf, letter_html, letter_pdf
+from arrears.comms.letters import LetterDocument, letter_html, write_pdfs
 from arrears.comms.models import Message
 from arrears.comms.outbox import MessageRequest, QueueReport, actions_for, opt_out_text, queue_into, queue_message
 from arrears.comms.templates import render
@@ -164,18 +164,19 @@ def _write(
     if not messages:
         return batch
     directory.mkdir(parents=True, exist_ok=True)
-    documents = []
+    pages = []
     for message in messages:
         company = tenants.get(db_session=db_session, tenant_id=message.tenant_id).name
-        document = document_for(message, hotline=settings.hotline, company=company, seal_path=seal_path)
+        pages.append(letter_html(document_for(message, hotline=settings.hotline, company=company, seal_path=seal_path)))
+    each, combined = write_pdfs(pages)
+    for message, pdf in zip(messages, each, strict=True):
         path = (directory / f"letter-{message.id}.pdf").resolve()
-        path.write_bytes(letter_pdf(document))
+        path.write_bytes(pdf)
         message.document_path = str(path)
-        documents.append(document)
         batch.letters.append(path)
     db_session.flush()
     batch.batch = (directory / BATCH_FILE).resolve()
-    batch.batch.write_bytes(batch_pdf(documents))
+    batch.batch.write_bytes(combined)
     return batch
 
 

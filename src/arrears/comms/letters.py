@@ -67,13 +67,22 @@ def letter_pdf(letter: LetterDocument) -> bytes:
 
 def batch_pdf(letters: Sequence[LetterDocument]) -> bytes:
     """Every letter, each starting on a new page, in one PDF for the print run."""
+    return write_pdfs([letter_html(letter) for letter in letters])[1]
+
+
+def write_pdfs(pages_html: Sequence[str]) -> tuple[list[bytes], bytes]:
+    """Each letter's PDF, and the batch of all of them; each letter is laid out only once."""
     from weasyprint import HTML  # type: ignore[import-untyped]
 
-    documents = [HTML(string=letter_html(letter), base_url=".").render() for letter in letters]
-    if not documents:
-        return b""
+    documents = [HTML(string=html, base_url=".").render() for html in pages_html]
+    each = [_bytes(document.write_pdf()) for document in documents]
+    if len(documents) <= 1:
+        return each, each[0] if each else b""
     pages = [page for document in documents for page in document.pages]
-    pdf = documents[0].copy(pages).write_pdf()
+    return each, _bytes(documents[0].copy(pages).write_pdf())
+
+
+def _bytes(pdf: bytes | None) -> bytes:
     assert pdf is not None
     return bytes(pdf)
 
