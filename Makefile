@@ -45,6 +45,7 @@ demo: install
 	$(BIN)/arrears db upgrade
 	$(BIN)/arrears demo --borrowers $(DEMO_BORROWERS) --replace --as-of $(DEMO_DAY)
 	$(BIN)/arrears scripts seed
+	$(BIN)/arrears templates seed
 	$(BIN)/arrears run --as-of $(DEMO_DAY) --tenant demo
 	$(BIN)/arrears summary --tenant demo --as-of $(DEMO_DAY)
 	$(BIN)/arrears user demo-logins --tenant demo
