@@ -76,6 +76,19 @@ def test_refer_sign_off_serve_alert_and_pack_from_the_command_line(run: Run, cas
     again = json.loads(run("legal", "alerts", "--tenant", "acme", "--as-of", "2026-03-17", "--json").stdout)
     assert [a["new"] for a in again] == [False]
 
+    fee = run(
+        "legal", "amount", "1", "--kind", "fee", "--category", "court_fee", "--amount", "25.00", "--on", "2026-03-07"
+    )
+    assert fee.returncode == 0, fee.stderr
+    outcomes = json.loads(run("legal", "outcomes", "--tenant", "acme", "--json").stdout)
+    assert [(o["kind"], o["open"], o["fees"]) for o in outcomes] == [("payment_order", 1, "25.00")]
+    shown = json.loads(run("legal", "show", "1", "--json").stdout)
+    assert shown["status"] == "ready"
+    assert shown["proceedings"][0]["objection_deadline"] == "2026-03-23"
+    assert shown["proceedings"][0]["allowed_events"] == ["lapse", "object", "settle", "withdraw"]
+    still_running = run("legal", "close", "1", "--on", "2026-03-30")
+    assert still_running.returncode == 5 and "still has proceedings under way" in still_running.stderr
+
     out = tmp_path / "pack.pdf"
     packed = run("legal", "pack", "1", "--out", str(out))
     assert packed.returncode == 0, packed.stderr
