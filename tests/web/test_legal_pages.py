@@ -126,3 +126,15 @@ def test_operations_places_a_case_and_recalls_it(
         },
     )
     assert bad.status_code == 422 and "ends_on is before starts_on" in bad.text
+
+
+def test_ids_no_row_can_have_are_refused_as_input_and_unknown_ones_are_not_found(
+    browser: TestClient, factories: Factories
+) -> None:
+    _, operations, _ = people(factories)
+    csrf = sign_in(browser, operations.username)
+    assert browser.get(f"/legal/referrals/{2**63}").status_code == 422
+    assert browser.get("/legal/referrals/987654").status_code == 404
+    step = {"event": "issue", "on": "2026-03-04", "csrf_token": csrf}
+    assert browser.post(f"/legal/proceedings/{2**63}/advance", data=step).status_code == 422
+    assert browser.post("/legal/proceedings/987654/advance", data=step).status_code == 404

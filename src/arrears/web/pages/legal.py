@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -31,6 +31,7 @@ from arrears.web.templating import render
 router = APIRouter(include_in_schema=False)
 _Model = TypeVar("_Model", bound=BaseModel)
 
+PathId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 Reader = Annotated[Principal, Depends(require("legal:read"))]
 Manager = Annotated[Principal, Depends(require("legal:manage"))]
 Placer = Annotated[Principal, Depends(require("agency:place"))]
@@ -109,7 +110,9 @@ def refer(
 
 
 @router.get("/legal/referrals/{referral_id}", response_class=HTMLResponse)
-def referral_page(request: Request, db_session: DbSession, caller: Reader, moment: Now, referral_id: int) -> Response:
+def referral_page(
+    request: Request, db_session: DbSession, caller: Reader, moment: Now, referral_id: PathId
+) -> Response:
     """The checklist, each proceeding with the steps it allows now, fees and recoveries."""
     referral = _referral(db_session, caller, referral_id)
     proceedings = [
@@ -140,7 +143,7 @@ def referral_page(request: Request, db_session: DbSession, caller: Reader, momen
 def tick(
     db_session: DbSession,
     caller: Manager,
-    referral_id: int,
+    referral_id: PathId,
     item: Annotated[str, Form(max_length=40)],
     on: Annotated[str, Form(max_length=10)],
     note: Annotated[str | None, Form(max_length=2000)] = None,
@@ -163,7 +166,7 @@ def tick(
 def open_proceeding(
     db_session: DbSession,
     caller: Manager,
-    referral_id: int,
+    referral_id: PathId,
     kind: Annotated[str, Form(max_length=40)],
     on: Annotated[str, Form(max_length=10)],
     parent_id: Annotated[str | None, Form(max_length=12)] = None,
@@ -193,7 +196,7 @@ def open_proceeding(
 def advance(
     db_session: DbSession,
     caller: Manager,
-    proceeding_id: int,
+    proceeding_id: PathId,
     event: Annotated[str, Form(max_length=40)],
     on: Annotated[str, Form(max_length=10)],
     hearing_on: Annotated[str | None, Form(max_length=10)] = None,
@@ -225,7 +228,7 @@ def advance(
 def record_amount(
     db_session: DbSession,
     caller: Manager,
-    proceeding_id: int,
+    proceeding_id: PathId,
     kind: Annotated[str, Form(max_length=20)],
     category: Annotated[str, Form(max_length=40)],
     amount: Annotated[str, Form(max_length=20)],
@@ -247,7 +250,7 @@ def record_amount(
 
 
 @router.get("/legal/referrals/{referral_id}/pack")
-def download_pack(db_session: DbSession, caller: Manager, moment: Now, referral_id: int) -> Response:
+def download_pack(db_session: DbSession, caller: Manager, moment: Now, referral_id: PathId) -> Response:
     """The document pack as one PDF (audited)."""
     referral = _referral(db_session, caller, referral_id)
     pdf = pack.build_pack(
@@ -308,12 +311,10 @@ def recall(
     db_session: DbSession,
     caller: Placer,
     moment: Now,
-    placement_id: int,
+    placement_id: PathId,
     reason: Text,
 ) -> Response:
     """Take a case back from its agency today."""
-    if not 1 <= placement_id <= MAX_ROW_ID:
-        raise NotFound(f"no placement {placement_id}")
     placements.recall(
         db_session=db_session,
         placement_id=placement_id,
