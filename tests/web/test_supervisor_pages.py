@@ -292,12 +292,14 @@ def test_the_day_shows_payments_against_promises_blocks_and_complaints_of_the_te
     assert "骚扰" in complaints
 
 
-def test_a_collector_gets_forbidden(browser: TestClient, db_session: Session) -> None:
+def test_a_collector_is_sent_to_their_own_queue_and_may_change_nothing(
+    browser: TestClient, db_session: Session
+) -> None:
     world = floor(db_session)
     token = sign_in(browser, world.mine.username)
-    assert browser.get("/supervisor").status_code == 403
-    assert browser.get(f"/supervisor/queues/{world.mine.id}").status_code == 403
-    assert browser.get("/supervisor/recovery").status_code == 403
+    for url in ("/supervisor", "/supervisor/recovery", f"/supervisor/queues/{world.mine_too.id}"):
+        answer = browser.get(url)
+        assert answer.status_code == 303 and answer.headers["location"] == "/queue"
     answer = browser.post(
         "/supervisor/cap", data={"collector_id": world.mine.id, "cap": "1"}, headers={"X-CSRF-Token": token, **HX}
     )

@@ -24,7 +24,6 @@ from arrears.strategy import supervision as changes
 from arrears.strategy.models import QueueEntry
 from arrears.web.auth import Principal, require
 from arrears.web.deps import DbSession, Now
-from arrears.web.exceptions import Forbidden
 from arrears.web.scoping import case_clause, visible_case
 from arrears.web.templating import render
 from arrears.workbench import supervision
@@ -61,16 +60,18 @@ def _done(request: Request, caller: Principal, message: str, detail: str = "") -
     return RedirectResponse("/supervisor", status_code=303)
 
 
-def _not_a_collector(caller: Principal) -> None:
-    """A collector's own queue is their page; the console looks over other people's work."""
+def _collector_home(caller: Principal) -> Response | None:
+    """A collector's page is their own queue; the console looks over other people's work."""
     if caller.role is Role.COLLECTOR:
-        raise Forbidden("the supervisor console is for team leads and operations", hint="your work is at /queue")
+        return RedirectResponse("/queue", status_code=303)
+    return None
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
 def console(request: Request, db_session: DbSession, caller: Viewer, moment: Now) -> Response:
     """Load per collector, recovery against today's promises, today's guard blocks, open complaints."""
-    _not_a_collector(caller)
+    if home := _collector_home(caller):
+        return home
     day, zone = _today(db_session, caller, moment)
     team_id = team_of(caller)
     cases = case_clause(caller)
@@ -92,7 +93,8 @@ def console(request: Request, db_session: DbSession, caller: Viewer, moment: Now
 @router.get("/supervisor/recovery", response_class=HTMLResponse)
 def recovery_fragment(request: Request, db_session: DbSession, caller: Viewer, moment: Now) -> Response:
     """Today's money in against today's promises, refreshed by the console while it is open."""
-    _not_a_collector(caller)
+    if home := _collector_home(caller):
+        return home
     day, zone = _today(db_session, caller, moment)
     recovery = supervision.day_recovery(db_session=db_session, cases=case_clause(caller), day=day)
     context = {"recovery": recovery, "now": moment, "zone": zone}
@@ -102,7 +104,8 @@ def recovery_fragment(request: Request, db_session: DbSession, caller: Viewer, m
 @router.get("/supervisor/queues/{user_id}", response_class=HTMLResponse)
 def collector_queue(request: Request, db_session: DbSession, caller: Viewer, moment: Now, user_id: int) -> Response:
     """One collector's queue for today, as the end-of-day run ranked it, limited to the cases the caller reaches."""
-    _not_a_collector(caller)
+    if home := _collector_home(caller):
+        return home
     collector = supervision.collector_in_scope(
         db_session=db_session, tenant_id=caller.tenant_id, team_id=team_of(caller), user_id=user_id
     )
