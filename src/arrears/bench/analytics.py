@@ -367,8 +367,9 @@ def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
         "hash joins over the whole tenant: the time grows with the book, so the 500 ms target at 1,000,000 loans "
         "needs the daily incremental aggregates the issue allows (per day, bucket, collector: entries, payments "
         "by days since entry, flows), which are not built yet.",
-        "- `arm_comparison` is `strategy.arms.compare`, which binds every case id of the period as a parameter; "
-        "PostgreSQL refuses more than 65,535, so it fails on a large book until that query takes a subquery.",
+        "- `arm_comparison` is `strategy.arms.compare`, which binds every case id of the period as a parameter: "
+        "slow with tens of thousands of cases, and refused by PostgreSQL above 65,535, until those queries take a "
+        "subquery instead.",
         "- Measured while other engineers' test suites ran on the same two cores: treat the figures as upper bounds.",
         MARKER_END,
     ]
