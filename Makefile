@@ -7,11 +7,14 @@ DEMO_BORROWERS ?= 20000
 DEMO_DAY := $(shell date -d yesterday +%F)
 BENCH_LOANS ?= 1000000
 BENCH_RUN_LOANS ?= 100000 1000000 3000000
+BENCH_WEB_LOANS ?= 1000000
+BENCH_WEB_USERS ?= 200
+BENCH_WEB_SECONDS ?= 90
 BENCH_ANALYTICS_LOANS ?= 1000000
 
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils
 
-.PHONY: demo test system-deps install install-dev lint typecheck unit bench-ledger bench-guard bench-run bench-classify bench-analytics clean
+.PHONY: demo test system-deps install install-dev lint typecheck unit bench-ledger bench-guard bench-run bench-classify bench-analytics bench-web clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +81,11 @@ bench-classify: install-dev
 
 bench-analytics: install-dev
 	$(BIN)/python -m arrears.bench.analytics $(foreach n,$(BENCH_ANALYTICS_LOANS),--loans $(n)) --postgres-url $(PG_URL) --report docs/benchmarks.md
+
+# The load generator (locust) is only needed here: the bench extra, installed first.
+bench-web: install-dev
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m arrears.bench.web --loans $(BENCH_WEB_LOANS) --users $(BENCH_WEB_USERS) --seconds $(BENCH_WEB_SECONDS) --postgres-url $(PG_URL) --report docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
