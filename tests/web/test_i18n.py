@@ -15,6 +15,7 @@ from arrears.org.enums import Role
 from arrears.portfolio.enums import ContactLabel, Relation
 from arrears.scripts.intents import Intent
 from arrears.scripts.library.enums import CallStep, Persona
+from arrears.strategy.enums import Arm, Quadrant, Treatment
 from arrears.web import i18n
 from arrears.web.pages.workbench import REASONS
 
@@ -35,6 +36,9 @@ SHOWN_ENUMS: tuple[type[StrEnum], ...] = (
     Intent,
     CallStep,
     Persona,
+    Quadrant,
+    Arm,
+    Treatment,
 )
 """Enums whose values pages translate as they are (``_(outcome.value)``)."""
 

@@ -251,7 +251,18 @@ def test_the_case_page_shows_aged_loans_and_the_guided_call_speaks_from_the_libr
             state="early",
             stage=1,
             state_since=TODAY,
-            explanation={"matched": "dpd 1-30"},
+            explanation={
+                "label": {"zh": "早期催收", "en": "Early collection"},
+                "rule": "consumer-cn v1 state 'early'",
+                "treatments": [{"treatment": "call", "timing": "first_pass", "phone_order": ["mobile", "home"]}],
+                "tried": [
+                    {
+                        "state": "clear",
+                        "matched": False,
+                        "failed": [{"field": "dpd_at_most", "expected": "≤ 0", "actual": "12"}],
+                    }
+                ],
+            },
         )
     )
     db_session.flush()
@@ -259,7 +270,8 @@ def test_the_case_page_shows_aged_loans_and_the_guided_call_speaks_from_the_libr
 
     page = browser.get(f"/cases/{case.id}").text
     assert loan.account_number in page
-    assert "逾期天数" in page and "dpd 1-30" in page
+    assert "逾期天数" in page and "早期催收" in page
+    assert "dpd_at_most ≤ 0" in page and "mobile → home" in page
     script = browser.get(f"/cases/{case.id}/script", params={"step": "introduce"})
     assert script.status_code == 200, script.text
     assert 'data-step="introduce"' in script.text and "{{" not in script.text
