@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.audit import service as audit
@@ -449,11 +449,15 @@ def _contact_in(message: Message, at: datetime, outcome: Outcome) -> ContactIn:
 
 
 def _lock(db_session: Session, message_id: int) -> Message | None:
-    """The message, locked for this sender on PostgreSQL (skipped when another sender holds it)."""
+    """The message, held by this sender until its transaction ends, as it stands now.
+
+    PostgreSQL: a row lock, skipped (``None``) when another sender holds it. SQLite:
+    the unit of work already holds the database's write lock (:func:`_unit_of_work`).
+    """
     stmt = select(Message).where(Message.id == message_id)
     if db_session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return db_session.scalar(stmt)
+    return db_session.scalar(stmt.execution_options(populate_existing=True))
 
 
 def _actions(
@@ -482,7 +486,12 @@ def actions_for(
 
 @contextmanager
 def _unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction. On SQLite it takes the write lock before its first read: a transaction
+    that read first and then wrote after another sender's commit would fail (SQLITE_BUSY),
+    while one that waits for the lock up front reads what that sender committed."""
     with factory() as db_session, db_session.begin():
+        if db_session.get_bind().dialect.name == "sqlite":
+            db_session.execute(update(Message).where(false()).values(attempts=Message.attempts))
         yield db_session
 
 
