@@ -77,11 +77,14 @@ def test_the_report_flags_a_p95_over_target_and_marks_the_reference(tmp_path: Pa
         _row(REFERENCE, 3, 200, STEADY + 3),
     ]
     figures = summarise(_write(tmp_path / "samples.jsonl", rows))
-    figures.update(loans=20_000, workers=2, think=(1.0, 3.0), zone="Europe/Berlin", load_before=1.0, load_after=2.0)
+    figures.update(loans=20_000, run_loans=10_000, workers=2, think=(1.0, 3.0), zone="Europe/Berlin")
+    figures.update(load_before=1.0, load_after=2.0)
+    figures["portfolio"] = {"loans": 20_000, "cases": 6_000, "queued": 5_000, "longest_queue": 40}
     section = render(figures, "a machine", "abc1234")
     assert "| `/queue` | 1 | 250 | 250 | 250 | 0 | - | **no** |" in section
     assert "| `/cases/[id]` | 1 | 20 | 20 | 20 | 0 | - | yes |" in section
     assert f"| `{REFERENCE}` | 1 | 3 | 3 | 3 | 0 | - | (reference) |" in section
+    assert "over the first 10,000 loans only and the other 10,000 were loaded after it" in section
 
 
 def test_serve_needs_at_least_one_worker() -> None:
