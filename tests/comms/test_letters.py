@@ -77,6 +77,8 @@ def test_the_days_letter_batch_carries_the_chinese_letter_on_its_pages(
         assert expected in text, expected
     message = db_session.get_one(Message, batch.report.queued[0])
     assert message.kind is TemplateKind.COLLECTION_LETTER and message.document_path == str(letter)
+    assert message.recipient == "上海市浦东新区世纪大道100号\n张伟 收"
+    assert "上海市浦东新区世纪大道100号 张伟 收" in text
     assert "张伟" in pdf_text(batch.batch)
 
 

@@ -234,7 +234,7 @@ def preview_template(
         locale=locale,
         company=company,
         hotline=settings.hotline,
-        address=recipient(db_session=db_session, case=case, channel=template.channel) or "",
+        address=recipient(db_session=db_session, case=case, channel=template.channel, locale=locale) or "",
         subject=subject or "",
         body=body,
     )

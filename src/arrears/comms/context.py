@@ -89,11 +89,18 @@ def letter_facts(
     )
 
 
-def recipient(*, db_session: Session, case: Case, channel: MessageChannel) -> str | None:
-    """The debtor's address for ``channel``: their primary active mobile or email, or their postal address."""
+def recipient(*, db_session: Session, case: Case, channel: MessageChannel, locale: Locale = Locale.ZH_CN) -> str | None:
+    """The debtor's address for ``channel``: their primary active mobile or email, or their postal address.
+
+    A postal address ends with the addressee's line (张伟 收 / Zhang Wei), as an envelope window shows it.
+    """
     borrower = db_session.get_one(Borrower, case.borrower_id)
     if channel is MessageChannel.LETTER:
-        return borrower.address or _point(db_session, borrower.id, Channel.ADDRESS)
+        address = borrower.address or _point(db_session, borrower.id, Channel.ADDRESS)
+        if address is None:
+            return None
+        addressee = borrower.name if locale is Locale.EN else f"{borrower.name} 收"
+        return address if address.rstrip().endswith(addressee) else f"{address.rstrip()}\n{addressee}"
     return _point(db_session, borrower.id, Channel.PHONE if channel is MessageChannel.SMS else Channel.EMAIL)
 
 

@@ -151,10 +151,10 @@ def queue_message(
     tenant = tenants.get(db_session=db_session, tenant_id=case.tenant_id)
     if not pack_allows(request.kind, tenant.compliance_pack):
         raise InvalidInput(f"a {request.kind.value} is not used under the {tenant.compliance_pack} pack", where="kind")
-    address = recipient(db_session=db_session, case=case, channel=request.channel)
+    locale = request.locale or case_locale(db_session=db_session, case=case)
+    address = recipient(db_session=db_session, case=case, channel=request.channel, locale=locale)
     if address is None:
         raise InvalidInput(f"case {case.id}: the debtor has no {request.channel.value} address on file", where="case")
-    locale = request.locale or case_locale(db_session=db_session, case=case)
     opt_out = opt_out_text(channel=request.channel, locale=locale, key=request.idempotency_key, comms=comms)
     facts = letter_facts(
         db_session=db_session,
