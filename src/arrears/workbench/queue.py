@@ -45,6 +45,9 @@ def queue_rows(
     ``day_start`` is the start of the working day in UTC: a contact since then marks
     the case as worked today.
     """
+    queued_borrowers = (
+        select(Case.borrower_id).join(QueueEntry, QueueEntry.case_id == Case.id).where(QueueEntry.as_of == day, scope)
+    )
     worst = (
         select(
             Loan.borrower_id.label("borrower_id"),
@@ -54,6 +57,8 @@ def queue_rows(
             ).label("overdue"),
         )
         .join(LoanPosition, LoanPosition.loan_id == Loan.id)
+        # Only the queued borrowers: without this the figures of the whole portfolio are summed on every page load.
+        .where(Loan.borrower_id.in_(queued_borrowers))
         .group_by(Loan.borrower_id)
         .subquery()
     )
