@@ -11,7 +11,7 @@ BENCH_WEB_LOANS ?= 1000000
 # Loans the end-of-day run ages before the rest are loaded: enough to fill 200 collectors' daily caps.
 BENCH_WEB_RUN_LOANS ?= 150000
 BENCH_WEB_USERS ?= 200
-BENCH_WEB_SECONDS ?= 90
+BENCH_WEB_SECONDS ?= 120
 BENCH_ANALYTICS_LOANS ?= 1000000
 
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils

@@ -399,7 +399,8 @@ def render(result: dict[str, Any], machine: str, commit: str) -> str:
         f"{result['loans']:,} loans, {result['users']} simulated collectors at once (locust, headless, on the same "
         f"machine), `arrears serve --workers {result['workers']}` on 127.0.0.1. Each collector signs in once, then "
         f"loops: the queue page, one case of that queue, an outcome (no answer, busy or voicemail) recorded, with "
-        f"{think[0]:g} to {think[1]:g} s of think time between steps. Figures from {result['requests']:,} requests "
+        f"{think[0]:g} to {think[1]:g} s of think time between steps (busier than a real desk, where a call "
+        f"takes minutes). Figures from {result['requests']:,} requests "
         f"over {result['seconds']:.0f} s once every collector was signed in. Target: p95 under {TARGET_P95_MS} ms, "
         "no errors.",
         "",
@@ -452,10 +453,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=COLLECTORS, help=f"at most {COLLECTORS}, one per collector")
-    parser.add_argument("--seconds", type=int, default=90, help="steady-state time, after every user signed in")
+    parser.add_argument("--seconds", type=int, default=120, help="steady-state time, after every user signed in")
     parser.add_argument("--workers", type=int, default=2, help="arrears serve worker processes")
-    parser.add_argument("--think-min", type=float, default=1.0, help="seconds between a collector's steps")
-    parser.add_argument("--think-max", type=float, default=3.0)
+    # A collector on the telephone clicks every few seconds at the busiest; a call itself takes minutes.
+    parser.add_argument("--think-min", type=float, default=5.0, help="seconds between a collector's steps")
+    parser.add_argument("--think-max", type=float, default=15.0)
     parser.add_argument("--postgres-url", required=True)
     parser.add_argument("--rebuild", action="store_true", help="build the database again even if one is there")
     parser.add_argument(
