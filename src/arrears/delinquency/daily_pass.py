@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import BigInteger, delete, func, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from arrears import audit
@@ -57,6 +57,7 @@ from arrears.ledger.models import (
 )
 from arrears.ledger.models import LoanPosition as PositionRow
 from arrears.ledger.rules import ProductRules
+from arrears.money import from_minor
 from arrears.org.models import Tenant
 
 CHUNK = 10_000
@@ -439,30 +440,56 @@ def _of_loans(column: Any, ids: list[int]) -> Any:
     return column.in_(ids)
 
 
+class _Amounts(dict[int, Decimal]):
+    """Stored cents to Decimal amounts, each distinct amount converted once per chunk.
+
+    Loans of one product repeat the same installment and payment amounts, and the
+    reads convert hundreds of thousands of them per chunk.
+    """
+
+    def __missing__(self, cents: int) -> Decimal:
+        amount = self[cents] = from_minor(cents)
+        return amount
+
+
+def _cents(column: Any) -> Any:
+    """A money column read as its stored integer cents."""
+    return type_coerce(column, BigInteger)
+
+
 def _schedules(db_session: Session, ids: list[int]) -> dict[int, list[ScheduledInstallment]]:
     found: dict[int, list[ScheduledInstallment]] = defaultdict(list)
+    amounts = _Amounts()
     stmt = select(
         Installment.loan_id,
         Installment.number,
         Installment.due_date,
-        Installment.principal_due,
-        Installment.interest_due,
+        _cents(Installment.principal_due),
+        _cents(Installment.interest_due),
     ).where(_of_loans(Installment.loan_id, ids))
     for loan_id, number, due_date, principal, interest in db_session.execute(stmt):
-        found[loan_id].append(ScheduledInstallment(number, due_date, principal, interest))
+        found[loan_id].append(ScheduledInstallment(number, due_date, amounts[principal], amounts[interest]))
     return found
 
 
 def _payments(db_session: Session, ids: list[int]) -> tuple[dict[int, list[PostedPayment]], dict[tuple[int, str], int]]:
     found: dict[int, list[PostedPayment]] = defaultdict(list)
     payment_ids: dict[tuple[int, str], int] = {}
+    amounts = _Amounts()
     stmt = (
-        select(Payment.id, Payment.loan_id, Payment.reference, Payment.value_date, Payment.amount, Payment.reversed_at)
+        select(
+            Payment.id,
+            Payment.loan_id,
+            Payment.reference,
+            Payment.value_date,
+            _cents(Payment.amount),
+            Payment.reversed_at.is_not(None),
+        )
         .where(_of_loans(Payment.loan_id, ids))
         .order_by(Payment.loan_id, Payment.value_date, Payment.id)
     )
-    for payment_id, loan_id, reference, value_date, amount, reversed_at in db_session.execute(stmt):
-        found[loan_id].append(PostedPayment(reference, value_date, amount, reversed_at is not None))
+    for payment_id, loan_id, reference, value_date, amount, reversed_ in db_session.execute(stmt):
+        found[loan_id].append(PostedPayment(reference, value_date, amounts[amount], bool(reversed_)))
         payment_ids[(loan_id, reference)] = payment_id
     return found, payment_ids
 
