@@ -9,10 +9,12 @@ most loans are really computed by the columnar path, so the comparisons compare.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -192,3 +194,27 @@ def test_holds_and_same_day_payments_go_to_the_row_engine() -> None:
     assert sorted(batch.routed) == [1, 2]
     assert batch.reasons == {"holds": 1, "same_day_payments": 1}
     assert list(batch.positions) == [3]
+
+
+Change = Callable[[LoanTerms], tuple[tuple[PostedPayment, ...], dict[str, Any]]]
+
+
+@pytest.mark.parametrize(
+    ("reason", "change"),
+    [
+        ("disbursement_day_payment", lambda terms: ((PostedPayment("a", terms.disbursed_on, Decimal(10)),), {})),
+        ("sub_unit_amount", lambda terms: ((PostedPayment("a", date(2025, 3, 1), Decimal("10.005")),), {})),
+        ("invalid", lambda terms: ((PostedPayment("a", date(2025, 3, 1), Decimal("-1")),), {})),
+        ("invalid", lambda terms: ((), {"schedule": terms.schedule[1:]})),
+        ("restructured", lambda terms: ((), {"restructures": (object(),)})),
+    ],
+)
+def test_each_reason_to_use_the_row_engine_is_counted(reason: str, change: Change) -> None:
+    terms = _twelve(date(2025, 1, 10), 6000)
+    payments, edits = change(terms)
+    restructures = edits.pop("restructures", ())
+    loan = LoanInput(1, replace(terms, **edits), payments, (), restructures)
+    batch = compute_positions([loan], as_of=date(2025, 6, 1))
+    assert batch.routed == [1]
+    assert batch.reasons == {reason: 1}
+    assert reason in ROUTES
