@@ -105,7 +105,7 @@ def test_no_request_makes_the_api_fail_with_a_server_error(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("case_id", [0, -1, 2**63])
+@pytest.mark.parametrize("case_id", [0, -1, 2**31, 2**63])
 def test_a_case_id_no_row_can_have_is_refused_as_input(client: TestClient, issue: Issue, case_id: int) -> None:
     """2**63 cannot even be bound on SQLite: found by the fuzzing above as a server error."""
     answer = client.post(

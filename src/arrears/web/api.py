@@ -33,8 +33,8 @@ ClassifyCaller = Annotated[Principal, Depends(require("scripts:classify"))]
 SuggestCaller = Annotated[Principal, Depends(require("scripts:suggest"))]
 
 
-# The largest row id either back end stores: SQLite refuses to bind a bigger integer at all.
-MAX_ROW_ID = 2**63 - 1
+# Row ids are 32-bit integer columns; a bigger number names no row (and SQLite cannot even bind one past 2**63).
+MAX_ROW_ID = 2**31 - 1
 
 
 class _In(BaseModel):
