@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from arrears.comms.enums import MessageChannel, MessageStatus, TemplateKind
 from arrears.compliance.enums import ComplaintStatus, HoldType
 from arrears.contact.enums import ContactChannel, Outcome, Party, PromiseStatus
 from arrears.ledger.enums import LoanStatus
+from arrears.legal.enums import ProceedingKind, ProceedingStatus, ReferralStatus
 from arrears.org.enums import Role
 from arrears.portfolio.enums import ContactLabel, Relation
 from arrears.scripts.intents import Intent
 from arrears.scripts.library.enums import CallStep, Persona
+from arrears.settlement.enums import PlanKind, PlanStatus
 from arrears.strategy.enums import Arm, Quadrant, Treatment
 from arrears.web import i18n
 from arrears.web.pages.workbench import REASONS
@@ -39,10 +42,22 @@ SHOWN_ENUMS: tuple[type[StrEnum], ...] = (
     Quadrant,
     Arm,
     Treatment,
+    MessageChannel,
+    MessageStatus,
+    TemplateKind,
+    ProceedingKind,
+    ProceedingStatus,
+    ReferralStatus,
+    PlanKind,
+    PlanStatus,
 )
 """Enums whose values pages translate as they are (``_(outcome.value)``)."""
 
-OTHER_SHOWN = (*REASONS, "contact", "promise", "payment", "hold", "complaint", "no_debt_disclosure")
+OTHER_SHOWN = (
+    *REASONS,
+    *("contact", "promise", "payment", "hold", "complaint", "message", "plan", "legal_referral", "proceeding"),
+    "no_debt_disclosure",
+)
 
 
 def used_messages() -> set[str]:

@@ -15,6 +15,8 @@ from arrears.audit.models import AuditRecord
 from arrears.cases.models import Case, CaseAssignment
 from arrears.contact.models import ContactAttempt, PromiseToPay
 from arrears.delinquency.daily_pass import run_pass
+from arrears.legal.schemas import ReferralIn
+from arrears.legal.service import refer
 from arrears.org.enums import Role
 from arrears.org.models import Team, Tenant, User
 from arrears.org.passwords import hash_password
@@ -280,3 +282,15 @@ def test_the_case_page_shows_aged_loans_and_the_guided_call_speaks_from_the_libr
     )
     assert answer.status_code == 200
     assert "data-intent=" in answer.text and "¥3,000.00" in answer.text
+
+
+def test_the_timeline_shows_the_legal_referral_of_the_case(browser: TestClient, db_session: Session) -> None:
+    world = desk(db_session)
+    refer(
+        db_session=db_session,
+        referral_in=ReferralIn(case_id=world.case.id, referred_on=TODAY, reason="多次失联，转法务"),
+        actor="test",
+    )
+    sign_in(browser, world.collector.username)
+    timeline = browser.get(f"/cases/{world.case.id}/timeline").text
+    assert 'data-kind="legal_referral"' in timeline

@@ -11,13 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.cases.models import Case, CaseAssignment
+from arrears.comms.models import Message
 from arrears.compliance.models import Complaint, Hold
 from arrears.contact.models import ContactAttempt, PromiseToPay
 from arrears.ledger.models import Loan, LoanPosition, Payment
+from arrears.legal.models import LegalReferral, Proceeding
 from arrears.org.models import User
 from arrears.portfolio.enums import Channel
 from arrears.portfolio.masking import mask_address, mask_contact, mask_resident_id
 from arrears.portfolio.models import Borrower, ContactPoint, ThirdParty
+from arrears.settlement.models import Plan
 from arrears.strategy.models import CaseSegment, CaseStrategy
 
 TIMELINE_LIMIT = 100
@@ -153,7 +156,7 @@ def _contacts(db_session: Session, borrower: Borrower) -> list[ContactRow]:
 
 
 def timeline(*, db_session: Session, case: Case, loan_ids: list[int]) -> list[TimelineItem]:
-    """Contacts, promises, payments, holds and complaints, newest first."""
+    """Contacts, promises, payments, letters and messages, plans, holds, complaints and legal steps, newest first."""
     items: list[TimelineItem] = []
     for attempt, username in db_session.execute(
         select(ContactAttempt, User.display_name)
@@ -211,5 +214,33 @@ def timeline(*, db_session: Session, case: Case, loan_ids: list[int]) -> list[Ti
         )
     for complaint in db_session.scalars(select(Complaint).where(Complaint.case_id == case.id)):
         items.append(TimelineItem(complaint.created_at, "complaint", {"status": complaint.status.value}))
+    for message in db_session.scalars(
+        select(Message).where(Message.case_id == case.id).order_by(Message.created_at.desc()).limit(TIMELINE_LIMIT)
+    ):
+        items.append(
+            TimelineItem(
+                message.sent_at or message.created_at,
+                "message",
+                {"kind": message.kind.value, "channel": message.channel.value, "status": message.status.value},
+            )
+        )
+    for plan in db_session.scalars(select(Plan).where(Plan.case_id == case.id)):
+        items.append(
+            TimelineItem(
+                plan.proposed_at,
+                "plan",
+                {"kind": plan.kind.value, "status": plan.status.value, "total": plan.debtor_total},
+            )
+        )
+    for referral in db_session.scalars(select(LegalReferral).where(LegalReferral.case_id == case.id)):
+        items.append(TimelineItem(referral.created_at, "legal_referral", {"status": referral.status.value}))
+    for proceeding in db_session.scalars(select(Proceeding).where(Proceeding.case_id == case.id)):
+        items.append(
+            TimelineItem(
+                proceeding.created_at,
+                "proceeding",
+                {"kind": proceeding.kind.value, "status": proceeding.status.value},
+            )
+        )
     items.sort(key=lambda item: item.sort_key, reverse=True)
     return items[:TIMELINE_LIMIT]
