@@ -27,6 +27,7 @@ from arrears.web.pages import analytics as analytics_pages
 from arrears.web.pages import compliance, signin, supervisor, workbench
 from arrears.web.pages import legal as legal_pages
 from arrears.web.pages import letters as letter_pages
+from arrears.web.pages import negotiation as negotiation_pages
 from arrears.web.pages import plans as plan_pages
 from arrears.web.routes import analytics as analytics_routes
 from arrears.web.routes import comms as comms_routes
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(legal_routes.router)
     app.include_router(settlement_routes.router)
     app.include_router(plan_pages.router)
+    app.include_router(negotiation_pages.router)
     app.include_router(legal_pages.router)
     app.include_router(letter_pages.router)
     app.include_router(signin.router)
