@@ -443,8 +443,7 @@ def _scale(result: dict[str, Any]) -> str:
         line += (
             f" The end-of-day run went over the first {result['run_loans']:,} loans only and the other "
             f"{result['loans'] - result['run_loans']:,} were loaded after it: on this machine the run over all "
-            "of them takes hours (`make bench-run`), so the cases and queues are those of the first ones, "
-            "enough to fill every collector's daily cap."
+            "of them takes hours (`make bench-run`), so the cases and queues are those of the first ones."
         )
     return line
 
