@@ -249,3 +249,26 @@ def test_someone_who_may_read_but_not_propose_sees_the_plans_without_the_forms(
     assert "evidence-form" not in section.text and "data-option" not in section.text
     status, _ = _propose(browser, csrf, desk.case.id)
     assert status == 403
+
+
+def test_a_proposal_needs_the_pages_security_token_and_works_without_scripts(
+    browser: TestClient, db_session: Session, desk: Desk
+) -> None:
+    csrf = sign_in(browser, desk.collector.username)
+    form = {"kind": "freeze", "effective_on": TODAY.isoformat(), "periods": "24", "reason": "重病住院"}
+    forged = browser.post(f"/cases/{desk.case.id}/negotiation/plans", data=form, headers=HX)
+    assert forged.status_code == 403
+    assert db_session.scalars(select(Plan)).all() == []
+
+    plain = browser.post(f"/cases/{desk.case.id}/negotiation/plans", data={**form, "csrf_token": csrf})
+    assert plain.status_code == 303 and plain.headers["location"] == f"/cases/{desk.case.id}#negotiation"
+    plan = db_session.scalars(select(Plan)).one()
+    assert (plan.kind, plan.status, plan.periods) == (PlanKind.FREEZE, PlanStatus.PROPOSED, 24)
+
+    uploaded = browser.post(
+        f"/cases/{desk.case.id}/negotiation/evidence",
+        files={"file": ("scan.png", b"\x89PNG\r\n\x1a\n a scan", "image/png")},
+        data={"kind": "medical_certificate", "csrf_token": csrf},
+    )
+    assert uploaded.status_code == 303
+    assert db_session.scalars(select(Evidence.media_type)).all() == ["image/png"]

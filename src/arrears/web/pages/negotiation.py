@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,6 +90,11 @@ def _plans(db_session: Session, caller: Principal, case: Case) -> list[Plan]:
 
 def _evidence(db_session: Session, case: Case) -> list[Evidence]:
     return list(db_session.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id.desc())))
+
+
+def _back_to_case(case: Case) -> Response:
+    """A form posted without HTMX (scripts off): back to the case page, which lists what was just added."""
+    return RedirectResponse(f"/cases/{case.id}#negotiation", status_code=303)
 
 
 @router.get("/cases/{case_id}/negotiation", response_class=HTMLResponse)
@@ -226,6 +231,8 @@ def propose_plan(
     plan = service.propose(
         db_session=db_session, tenant_id=caller.tenant_id, case_id=case.id, plan_in=plan_in, actor=_actor(caller)
     )
+    if not request.headers.get("HX-Request"):
+        return _back_to_case(case)
     context = {"plan": plan, "plans": _plans(db_session, caller, case), "case_id": case.id}
     response = render(request, "workbench/_negotiation_proposed.html", context, principal=caller)
     response.headers["HX-Trigger"] = "plan-proposed"
@@ -255,5 +262,7 @@ def upload_evidence(
         data_dir=data_dir,
         actor=_actor(caller),
     )
+    if not request.headers.get("HX-Request"):
+        return _back_to_case(case)
     context = {"added": row, "evidence": _evidence(db_session, case), "case_id": case.id}
     return render(request, "workbench/_negotiation_uploaded.html", context, principal=caller)
