@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from arrears.cases.enums import CaseStatus
@@ -42,8 +42,13 @@ class ArmReport:
     """outcome -> comparison (absent when an arm has no cases)"""
 
 
-def _arms(db_session: Session, tenant_id: int, start: date, end: date) -> dict[int, Arm]:
-    first = (
+def _first_states(tenant_id: int, start: date, end: date) -> Subquery:
+    """Each case of the tenant in a policy state during the period, with its first such state's row id.
+
+    Later queries select from this subquery instead of binding a list of case ids:
+    a large book has more cases than a statement may carry parameters.
+    """
+    return (
         select(CaseStateHistory.case_id, func.min(CaseStateHistory.id).label("first_id"))
         .join(Case, Case.id == CaseStateHistory.case_id)
         .where(Case.tenant_id == tenant_id, CaseStateHistory.entered_on <= end)
@@ -51,13 +56,16 @@ def _arms(db_session: Session, tenant_id: int, start: date, end: date) -> dict[i
         .group_by(CaseStateHistory.case_id)
         .subquery()
     )
+
+
+def _arms(db_session: Session, first: Subquery) -> dict[int, Arm]:
     rows = db_session.execute(
         select(CaseStateHistory.case_id, CaseStateHistory.arm).join(first, first.c.first_id == CaseStateHistory.id)
     )
     return {row.case_id: row.arm for row in rows}
 
 
-def _paid(db_session: Session, case_ids: list[int], start: date, end: date) -> set[int]:
+def _paid(db_session: Session, case_ids: Select[tuple[int]], start: date, end: date) -> set[int]:
     stmt = (
         select(Case.id)
         .join(Loan, (Loan.borrower_id == Case.borrower_id) & (Loan.tenant_id == Case.tenant_id))
@@ -69,7 +77,7 @@ def _paid(db_session: Session, case_ids: list[int], start: date, end: date) -> s
     return set(db_session.scalars(stmt))
 
 
-def _complained(db_session: Session, case_ids: list[int], start: date, end: date) -> set[int]:
+def _complained(db_session: Session, case_ids: Select[tuple[int]], start: date, end: date) -> set[int]:
     since = datetime.combine(start, time(0), tzinfo=ZoneInfo("UTC"))
     until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=ZoneInfo("UTC"))
     stmt = select(Complaint.case_id).where(
@@ -82,8 +90,9 @@ def compare(*, db_session: Session, tenant_id: int, start: date, end: date) -> A
     """Each outcome's rate per arm, and the challenger's difference from the champion with a 95% interval."""
     if end < start:
         raise InvalidInput(f"the period ends ({end}) before it starts ({start})", where="--to")
-    arms = _arms(db_session, tenant_id, start, end)
-    ids = list(arms)
+    first = _first_states(tenant_id, start, end)
+    arms = _arms(db_session, first)
+    ids = select(first.c.case_id)
     outcome_cases = {
         "recovered": _paid(db_session, ids, start, end),
         "cured": set(db_session.scalars(select(Case.id).where(Case.id.in_(ids), Case.status == CaseStatus.CLOSED))),
