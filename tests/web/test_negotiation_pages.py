@@ -145,6 +145,7 @@ def test_a_proposal_is_shown_awaiting_approval_and_stored_as_proposed(
     section = browser.get(f"/cases/{desk.case.id}/negotiation", headers=HX).text
     row = section.split(f'data-plan="{plan.id}"')[1].split("</tr>")[0]
     assert "等待审批：尚未批准任何减免或分期" in row and "已批准" not in row
+    assert f'data-open-plan="{plan.id}"' in section
 
     again, message = _propose(browser, csrf, desk.case.id)
     assert again == 409 and f"already has plan {plan.id} open" in message
@@ -272,3 +273,16 @@ def test_a_proposal_needs_the_pages_security_token_and_works_without_scripts(
     )
     assert uploaded.status_code == 303
     assert db_session.scalars(select(Evidence.media_type)).all() == ["image/png"]
+
+
+def test_the_section_speaks_the_persons_language(browser: TestClient, db_session: Session, desk: Desk) -> None:
+    csrf = sign_in(browser, desk.collector.username)
+    _propose(browser, csrf, desk.case.id)
+    for lang, words in (
+        ("en", ("Negotiation", "Awaiting approval: nothing is granted yet", "Lender expects to recover")),
+        ("zh-TW", ("協商還款方案", "等待審批", "預計可回收")),
+    ):
+        chosen = browser.post("/language", data={"lang": lang}, headers={"X-CSRF-Token": csrf})
+        assert chosen.status_code == 303
+        section = browser.get(f"/cases/{desk.case.id}/negotiation", headers=HX).text
+        assert all(word in section for word in words), (lang, [word for word in words if word not in section])
