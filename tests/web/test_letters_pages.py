@@ -147,6 +147,7 @@ def test_another_lenders_batch_of_the_same_day_is_not_theirs(
     sign_in(browser, outsider.username)
     assert browser.get(f"/letters/batches/{DAY}/pdf").status_code == 404
     letter = db_session.query(Message).filter_by(case_id=world.case.id).one()
+    assert f'data-message="{letter.id}"' not in browser.get("/letters", params={"day": DAY}).text
     assert browser.get(f"/letters/messages/{letter.id}").status_code == 404
     assert browser.get(f"/letters/messages/{letter.id}/pdf").status_code == 404
 
