@@ -158,3 +158,15 @@ def test_the_daily_report_prints_the_days_figures(browser: TestClient, people: P
     assert "2026-03-10" in words
     assert "承诺兑现" in words
     assert "¥120.00" in words
+
+
+def test_a_name_that_looks_like_markup_stays_text_on_the_analytics_pages(
+    browser: TestClient, people: People, db_session: Session
+) -> None:
+    people.jia.display_name = "</script><script>alert(1)</script>"
+    db_session.flush()
+    sign_in(browser, people.ops.username)
+    for path in ("/analytics", "/analytics/productivity"):
+        page = browser.get(f"{path}?{MARCH}").text
+        assert "alert(1)" in page
+        assert "<script>alert(1)</script>" not in page

@@ -9,7 +9,6 @@ is also in a table, so the page reads without JavaScript and prints.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2.utils import htmlsafe_json_dumps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -323,7 +323,8 @@ def _view(table: Table, translate: Any) -> dict[str, Any]:
             for name in table.columns
         ],
         "ignored": [translate(COLUMNS.get(name.removesuffix("_id"), name)) for name in table.ignored],
-        "chart": None if option is None else json.dumps(option, ensure_ascii=False),
+        # Inside <script>: '<', '>', '&' and quotes escaped, so a name like "</script>" stays data.
+        "chart": None if option is None else htmlsafe_json_dumps(option, ensure_ascii=False),
     }
 
 
