@@ -286,3 +286,12 @@ def test_the_section_speaks_the_persons_language(browser: TestClient, db_session
         assert chosen.status_code == 303
         section = browser.get(f"/cases/{desk.case.id}/negotiation", headers=HX).text
         assert all(word in section for word in words), (lang, [word for word in words if word not in section])
+
+
+def test_a_case_id_beyond_the_id_columns_is_bad_input_not_a_server_error(browser: TestClient, desk: Desk) -> None:
+    csrf = sign_in(browser, desk.collector.username)
+    for path in ("negotiation", "negotiation/options"):
+        answer = browser.get(f"/cases/{2**31}/{path}", headers=HX)
+        assert answer.status_code == 422 and "case_id" in answer.text
+    status, _ = _propose(browser, csrf, 2**63)
+    assert status == 422

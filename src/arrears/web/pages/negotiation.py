@@ -33,7 +33,7 @@ from arrears.settlement.options import MAX_PERIODS
 from arrears.settlement.schemas import PlanIn, QuoteIn
 from arrears.web.auth import Principal, require
 from arrears.web.deps import DbSession, Now
-from arrears.web.routes.settlement import DataDir
+from arrears.web.routes.settlement import DataDir, PathId
 from arrears.web.scoping import visible_case
 from arrears.web.templating import render
 
@@ -98,7 +98,9 @@ def _back_to_case(case: Case) -> Response:
 
 
 @router.get("/cases/{case_id}/negotiation", response_class=HTMLResponse)
-def negotiation_section(request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: int) -> Response:
+def negotiation_section(
+    request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: PathId
+) -> Response:
     """The section of the case page: each loan's options (for proposers), the case's plans and evidence."""
     case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
     today = _today(db_session, caller, moment)
@@ -158,7 +160,7 @@ def options_fragment(
     db_session: DbSession,
     caller: Proposer,
     moment: Now,
-    case_id: int,
+    case_id: PathId,
     loan_id: int | None = None,
     effective_on: str = "",
     periods: str = "",
@@ -199,7 +201,7 @@ def propose_plan(
     request: Request,
     db_session: DbSession,
     caller: Proposer,
-    case_id: int,
+    case_id: PathId,
     kind: Annotated[PlanKind, Form()],
     effective_on: Annotated[str, Form(max_length=10)],
     reason: Annotated[str, Form(max_length=2000)],
@@ -245,7 +247,7 @@ def upload_evidence(
     db_session: DbSession,
     caller: Proposer,
     data_dir: DataDir,
-    case_id: int,
+    case_id: PathId,
     file: Annotated[UploadFile, File()],
     kind: Annotated[EvidenceKind, Form()],
 ) -> Response:
