@@ -106,6 +106,8 @@ def test_a_collector_sees_each_option_with_the_debtors_cost_and_the_lenders_reco
     for option in quote.options:
         row = section.text.split(f'data-option="{option.kind.value}"')[1].split("</tr>")[0]
         assert money(option.debtor_total) in row and money(option.expected_recovery) in row
+        for item in option.schedule:  # what the collector reads out to the debtor, instalment by instalment
+            assert f"{item.due_on.isoformat()} · {money(item.total)}" in row
     assert money(quote.balance.total) in section.text
     assert "停息挂账" in section.text and "先还部分" in section.text
     assert "尚无还款方案" in section.text  # no plan yet
