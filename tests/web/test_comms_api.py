@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arrears.comms.batch import tenant_letters_dir
 from arrears.comms.outbox import link_signature
 from arrears.compliance.models import Hold
 from arrears.strategy.enums import Treatment
@@ -122,13 +123,15 @@ def test_the_email_opt_out_link_works_without_a_token_but_not_forged(
 
 
 def test_the_days_letters_render_and_download_as_pdf(
-    client: TestClient, world: World, issue: Issue, db_session: Session
+    client: TestClient, world: World, issue: Issue, db_session: Session, api_app: FastAPI
 ) -> None:
     world.action(db_session, Treatment.LETTER)
     renderer = bearer(issue("letters:render", "cases:read", tenant=world.tenant))
     rendered = client.post("/api/v1/comms/letters/render", json={"as_of": AS_OF.isoformat()}, headers=renderer)
     assert rendered.status_code == 200, rendered.text
     assert rendered.json()["letters"] == 1 and rendered.json()["batch_pdf"]
+    own_folder = tenant_letters_dir(api_app.state.settings.data_dir, world.tenant.id)
+    assert (own_folder / f"letters-{AS_OF.isoformat()}" / "batch.pdf").is_file()
     [message_id] = rendered.json()["queued"]
     pdf = client.get(f"/api/v1/comms/messages/{message_id}/pdf", headers=renderer)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

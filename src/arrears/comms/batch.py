@@ -48,6 +48,11 @@ class LetterBatch:
     batch: Path | None = None
 
 
+def tenant_letters_dir(data_dir: Path, tenant_id: int) -> Path:
+    """Where a lender's rendered letters live: one folder per tenant, so no lender's batch overwrites another's."""
+    return data_dir / "letters" / f"tenant-{tenant_id}"
+
+
 def render_day(
     *,
     db_session: Session,

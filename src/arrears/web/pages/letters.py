@@ -94,7 +94,7 @@ def _case_id(text: str) -> int:
 
 def _batch_dir(request: Request, caller: Principal) -> Path:
     data_dir: Path = request.app.state.settings.data_dir
-    return data_dir / "letters" / f"tenant-{caller.tenant_id}"
+    return batch.tenant_letters_dir(data_dir, caller.tenant_id)
 
 
 def _batch_pdf(request: Request, caller: Principal, day: date) -> Path:

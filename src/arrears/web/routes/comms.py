@@ -342,7 +342,7 @@ def render_letters(
         db_session=db_session,
         tenant_id=principal.tenant_id,
         as_of=batch_in.as_of,
-        out_dir=data_dir / "letters",
+        out_dir=batch.tenant_letters_dir(data_dir, principal.tenant_id),
         sender=sender,
         settings=shipped_scripts().defaults,
         comms=comms,
