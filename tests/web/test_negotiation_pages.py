@@ -297,3 +297,24 @@ def test_a_case_id_beyond_the_id_columns_is_bad_input_not_a_server_error(browser
         assert answer.status_code == 422 and "case_id" in answer.text
     status, _ = _propose(browser, csrf, 2**63)
     assert status == 422
+
+
+def test_an_option_chosen_beside_the_calculator_fills_the_proposal_form(
+    browser: TestClient, db_session: Session, desk: Desk
+) -> None:
+    csrf = sign_in(browser, desk.collector.username)
+    section = browser.get(f"/cases/{desk.case.id}/negotiation", headers=HX).text
+    button = section.split('data-option="settle_for_less"')[1].split("</tr>")[0]
+    assert 'data-use="settle_for_less"' in button and "/negotiation/proposal-form" in button
+    terms = {"kind": "settle_for_less", "periods": "12", "effective_on": "2026-03-05", "amount": "3100.00"}
+    form = browser.get(f"/cases/{desk.case.id}/negotiation/proposal-form", params=terms, headers=HX)
+    assert form.status_code == 200
+    assert '<option value="settle_for_less" selected>' in form.text
+    assert 'value="3100.00"' in form.text and 'value="2026-03-05"' in form.text
+    assert db_session.scalars(select(Plan)).all() == []  # filling the form writes nothing
+
+    status, text = _propose(browser, csrf, desk.case.id, **terms)
+    assert status == 200, text
+    plan = db_session.scalars(select(Plan)).one()
+    assert (plan.kind, plan.debtor_total, plan.status) == (PlanKind.SETTLE_FOR_LESS, 3100, PlanStatus.PROPOSED)
+    assert plan.waived_total > 0 and plan.decided_by is None

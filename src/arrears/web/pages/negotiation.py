@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -123,6 +123,7 @@ def negotiation_section(
         "evidence_kinds": list(EvidenceKind),
         "max_periods": MAX_PERIODS,
         "default_periods": DEFAULT_PERIODS,
+        "periods_asked": DEFAULT_PERIODS,
         "accepted": ACCEPTED,
         "max_megabytes": MAX_BYTES // (1024 * 1024),
     }
@@ -190,10 +191,49 @@ def options_fragment(
     return render(
         request,
         "workbench/_negotiation_options.html",
-        {"q": row, "case_id": case.id},
+        {"q": row, "case_id": case.id, "periods_asked": quote_in.periods},
         principal=caller,
         status_code=status,
     )
+
+
+@router.get("/cases/{case_id}/negotiation/proposal-form", response_class=HTMLResponse)
+def proposal_form(
+    request: Request,
+    db_session: DbSession,
+    caller: Proposer,
+    moment: Now,
+    case_id: PathId,
+    kind: PlanKind | None = None,
+    loan_id: int | None = None,
+    periods: Annotated[int, Query(ge=1, le=MAX_PERIODS)] = DEFAULT_PERIODS,
+    effective_on: date | None = None,
+    amount: Annotated[str, Query(max_length=20)] = "",
+    annual_rate: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The proposal form filled with one option's terms (chosen beside the calculator); it writes nothing."""
+    case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
+    loans = _loans(db_session, case)
+    if not loans:
+        raise InvalidInput(f"case {case.id} has no loan to plan", where="loan_id")
+    draft: dict[str, object] = {
+        "kind": kind,
+        "loan_id": loan_id,
+        "periods": periods,
+        "effective_on": effective_on or _today(db_session, caller, moment),
+        "amount": amount.strip(),
+        "annual_rate": annual_rate.strip(),
+    }
+    context = {
+        "case_id": case.id,
+        "loans": loans,
+        "plan_kinds": list(PlanKind),
+        "max_periods": MAX_PERIODS,
+        "default_periods": DEFAULT_PERIODS,
+        "today": draft["effective_on"],
+        "draft": draft,
+    }
+    return render(request, "workbench/_negotiation_propose_form.html", context, principal=caller)
 
 
 @router.post("/cases/{case_id}/negotiation/plans", response_class=HTMLResponse)
