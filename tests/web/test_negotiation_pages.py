@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditRecord
 from arrears.cases.models import Case, CaseAssignment
+from arrears.ledger.models import Installment, Loan
 from arrears.org.enums import Role
 from arrears.org.models import Tenant, User
 from arrears.org.passwords import hash_password
@@ -318,3 +320,42 @@ def test_an_option_chosen_beside_the_calculator_fills_the_proposal_form(
     plan = db_session.scalars(select(Plan)).one()
     assert (plan.kind, plan.debtor_total, plan.status) == (PlanKind.SETTLE_FOR_LESS, 3100, PlanStatus.PROPOSED)
     assert plan.waived_total > 0 and plan.decided_by is None
+
+
+def test_a_case_with_two_loans_has_a_calculator_for_each_and_the_plan_names_its_loan(
+    browser: TestClient, db_session: Session, desk: Desk
+) -> None:
+    first = db_session.scalars(select(Loan).where(Loan.borrower_id == desk.case.borrower_id)).one()
+    second = Loan(
+        tenant_id=first.tenant_id,
+        borrower_id=first.borrower_id,
+        product_id=first.product_id,
+        rule_version_id=first.rule_version_id,
+        account_number=f"{first.account_number}-2",
+        principal=Decimal("500.00"),
+        contract_date=date(2026, 1, 15),
+        disbursed_on=date(2026, 1, 15),
+    )
+    db_session.add(second)
+    db_session.flush()
+    db_session.add(
+        Installment(
+            loan_id=second.id,
+            number=1,
+            due_date=date(2026, 2, 15),
+            principal_due=Decimal("500.00"),
+            interest_due=Decimal("20.00"),
+        )
+    )
+    db_session.flush()
+    csrf = sign_in(browser, desk.collector.username)
+    section = browser.get(f"/cases/{desk.case.id}/negotiation", headers=HX).text
+    assert f'data-loan="{first.id}"' in section and f'data-loan="{second.id}"' in section
+    assert '<select id="p-loan" name="loan_id">' in section
+
+    status, text = _propose(browser, csrf, desk.case.id, loan_id=str(second.id), periods="2")
+    assert status == 200, text
+    plan = db_session.scalars(select(Plan)).one()
+    assert (plan.loan_id, plan.status) == (second.id, PlanStatus.PROPOSED)
+    # the small loan's balance, not the first loan's: 500.00 + 20.00 + 1% x 520.00 x 16 days late
+    assert plan.debtor_total == Decimal("603.20")

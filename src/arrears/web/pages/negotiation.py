@@ -27,7 +27,7 @@ from arrears.ledger.models import Loan
 from arrears.org import service as tenants
 from arrears.settlement import service
 from arrears.settlement.enums import EvidenceKind, PlanKind
-from arrears.settlement.evidence import ACCEPTED, MAX_BYTES
+from arrears.settlement.evidence import MAX_BYTES
 from arrears.settlement.models import Evidence, Plan
 from arrears.settlement.options import MAX_PERIODS
 from arrears.settlement.schemas import PlanIn, QuoteIn
@@ -124,7 +124,6 @@ def negotiation_section(
         "max_periods": MAX_PERIODS,
         "default_periods": DEFAULT_PERIODS,
         "periods_asked": DEFAULT_PERIODS,
-        "accepted": ACCEPTED,
         "max_megabytes": MAX_BYTES // (1024 * 1024),
     }
     return render(request, "workbench/_negotiation_body.html", context, principal=caller)
