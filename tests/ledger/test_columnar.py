@@ -27,12 +27,14 @@ from arrears.ledger.engine import (
     LoanTerms,
     PauseWindow,
     PostedPayment,
+    Restructure,
     ScheduledInstallment,
     compute_position,
 )
 from arrears.ledger.rules import ProductRules
 from tests.ledger.test_properties import Loan, loans
 
+ZERO = Decimal(0)
 CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
 
 
@@ -206,7 +208,17 @@ Change = Callable[[LoanTerms], tuple[tuple[PostedPayment, ...], dict[str, Any]]]
         ("sub_unit_amount", lambda terms: ((PostedPayment("a", date(2025, 3, 1), Decimal("10.005")),), {})),
         ("invalid", lambda terms: ((PostedPayment("a", date(2025, 3, 1), Decimal("-1")),), {})),
         ("invalid", lambda terms: ((), {"schedule": terms.schedule[1:]})),
-        ("restructured", lambda terms: ((), {"restructures": (object(),)})),
+        (
+            "restructured",
+            lambda terms: (
+                (),
+                {
+                    "restructures": (
+                        Restructure(date(2025, 4, 1), (ScheduledInstallment(13, date(2025, 5, 1), ZERO, ZERO),)),
+                    )
+                },
+            ),
+        ),
     ],
 )
 def test_each_reason_to_use_the_row_engine_is_counted(reason: str, change: Change) -> None:

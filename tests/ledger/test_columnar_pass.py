@@ -22,7 +22,9 @@ from arrears.delinquency import daily_pass
 from arrears.delinquency.buckets import STANDARD_BUCKETS
 from arrears.delinquency.models import BucketHistory
 from arrears.delinquency.service import upsert_bucket_set
-from arrears.ledger.models import Charge, Loan, LoanPosition, Payment, PaymentAllocation
+from arrears.ledger import service as ledger
+from arrears.ledger.engine import Restructure, ScheduledInstallment
+from arrears.ledger.models import Charge, Installment, Loan, LoanPosition, Payment, PaymentAllocation
 from arrears.portfolio.models import Borrower
 from tests.factories import Factories
 
@@ -73,6 +75,8 @@ def _book(db_session: Session, factories: Factories) -> str:
                 )
         elif behaviour == 3:  # part of the first installment, then nothing
             factories.payment(loan, "300.00", first_due + timedelta(days=4))
+            if number == 3:  # then an approved plan restructures it: the row engine's case
+                _restructure(db_session, loan, first_due + timedelta(days=20))
         elif behaviour == 4:  # twice on one day: the row engine's case
             factories.payment(loan, "100.00", first_due + timedelta(days=2))
             factories.payment(loan, "250.00", first_due + timedelta(days=2))
@@ -89,6 +93,29 @@ def _book(db_session: Session, factories: Factories) -> str:
             )
     db_session.flush()
     return tenant.code
+
+
+def _restructure(db_session: Session, loan: Loan, effective_on: date) -> None:
+    """Two new installments after the loan's own, and a payment that falls on the first."""
+    last = max(row.number for row in db_session.scalars(select(Installment).where(Installment.loan_id == loan.id)))
+    schedule = tuple(
+        ScheduledInstallment(last + n, effective_on + timedelta(days=30 * n), Decimal("1000.00"), Decimal("10.00"))
+        for n in (1, 2)
+    )
+    ledger.add_restructure(
+        db_session=db_session,
+        loan_id=loan.id,
+        restructure=Restructure(effective_on, schedule, waive_charges=Decimal("5.00")),
+        source="test",
+    )
+    db_session.add(
+        Payment(
+            loan_id=loan.id,
+            reference=f"R{loan.id}",
+            value_date=effective_on + timedelta(days=31),
+            amount=Decimal("700.00"),
+        )
+    )
 
 
 def _month(day: date, months: int) -> date:
@@ -193,7 +220,9 @@ def test_the_pass_writes_the_same_rows_through_both_paths(db_session: Session, f
     assert engine_reports[0].columnar == 0 and engine_reports[0].row_engine == 24
     first = column_reports[0]
     assert first.columnar + first.row_engine == first.loans == 24
-    assert first.routed == {"holds": 3, "same_day_payments": 3}
+    assert first.routed == {"holds": 3, "same_day_payments": 3, "restructured": 1}
+    # The restructured loan was replayed with its plan: the late payment went to a new installment.
+    assert any(str(reference).startswith("R") and number == 7 for _, reference, number, _, _ in by_engine["allocations"])
     assert [report.overdue_total for report in column_reports] == [report.overdue_total for report in engine_reports]
     assert [report.bucket_moves for report in column_reports] == [report.bucket_moves for report in engine_reports]
     assert [report.status_changes for report in column_reports] == [report.status_changes for report in engine_reports]

@@ -36,6 +36,7 @@ from arrears.delinquency.buckets import BucketSet
 from arrears.delinquency.models import BucketHistory, BucketSetRow
 from arrears.delinquency.service import to_spec
 from arrears.errors import Conflict, InvalidInput
+from arrears.ledger import service as ledger_service
 from arrears.ledger.columnar import Batch, LoanFigures, LoanInput, compute_figures, figures_of
 from arrears.ledger.engine import (
     LoanTerms,
@@ -248,6 +249,7 @@ def _process(
     schedules = _schedules(db_session, ids)
     payments, payment_ids = _payments(db_session, ids)
     holds = _holds(db_session, loans)
+    restructures = ledger_service.restructures_of(db_session=db_session, loan_ids=ids)
     open_stays = {
         row.loan_id: row
         for row in db_session.scalars(
@@ -268,11 +270,12 @@ def _process(
             ),
             payments.get(loan.id, ()),
             holds.get(loan.id, ()),
+            restructures.get(loan.id, ()),
         )
         for loan in aged
     ]
-    # A fact the row engine replays (holds, and any added later such as restructures) must also be
-    # given to LoanInput: the columnar path sends a loan carrying one to the row engine.
+    # Every fact the row engine replays (holds, restructures, any added later) must also be given
+    # to LoanInput: the columnar path sends a loan carrying one it does not replay to the row engine.
     if columnar:
         batch = compute_figures(inputs, as_of=as_of)
     else:
@@ -287,7 +290,9 @@ def _process(
         figures = computed.get(loan.id)
         if figures is None:
             try:
-                position = compute_position(item.terms, item.payments, as_of=as_of, holds=item.holds)
+                position = compute_position(
+                    item.terms, item.payments, as_of=as_of, holds=item.holds, restructures=item.restructures
+                )
             except InvalidInput as exc:
                 # One loan's bad data must not stop the portfolio from being aged: it keeps
                 # its last position, the failure is audited, and the pass goes on.

@@ -40,6 +40,7 @@ from arrears.ledger.engine import (
     LoanTerms,
     PauseWindow,
     PostedPayment,
+    Restructure,
     cap_rate_for,
     validate_terms,
 )
@@ -87,7 +88,7 @@ class LoanInput:
     terms: LoanTerms
     payments: Sequence[PostedPayment] = ()
     holds: Sequence[PauseWindow] = ()
-    restructures: Sequence[object] = ()
+    restructures: Sequence[Restructure] = ()
     """Approved plans that rewrite the schedule; a loan with any goes to the row engine."""
 
 
