@@ -222,7 +222,9 @@ def test_the_pass_writes_the_same_rows_through_both_paths(db_session: Session, f
     assert first.columnar + first.row_engine == first.loans == 24
     assert first.routed == {"holds": 3, "same_day_payments": 3, "restructured": 1}
     # The restructured loan was replayed with its plan: the late payment went to a new installment.
-    assert any(str(reference).startswith("R") and number == 7 for _, reference, number, _, _ in by_engine["allocations"])
+    assert any(
+        str(reference).startswith("R") and number == 7 for _, reference, number, _, _ in by_engine["allocations"]
+    )
     assert [report.overdue_total for report in column_reports] == [report.overdue_total for report in engine_reports]
     assert [report.bucket_moves for report in column_reports] == [report.bucket_moves for report in engine_reports]
     assert [report.status_changes for report in column_reports] == [report.status_changes for report in engine_reports]
