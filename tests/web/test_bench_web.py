@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from arrears.bench.web import REFERENCE, _percentile, daytime_zone, render, summarise
+from arrears.bench.web import REFERENCE, _percentile, daytime_zone, render, server_errors, summarise
 from arrears.cli.main import app
 
 STEADY = 1_000.0
@@ -43,8 +43,8 @@ def test_only_requests_after_every_sign_in_count_and_a_guard_refusal_is_not_an_e
     queue = figures["endpoints"]["/queue"]
     assert (queue["count"], queue["p50"], queue["p95"], queue["p99"], queue["errors"]) == (100, 50, 95, 99, 0)
     outcome = figures["endpoints"]["POST /cases/[id]/contacts"]
-    assert (outcome["count"], outcome["errors"], outcome["guard_refused"]) == (3, 1, 1)
-    assert figures["endpoints"]["/cases/[id]"]["errors"] == 1
+    assert (outcome["count"], outcome["errors"], outcome["unanswered"], outcome["guard_refused"]) == (3, 1, 0, 1)
+    assert (figures["endpoints"]["/cases/[id]"]["errors"], figures["endpoints"]["/cases/[id]"]["unanswered"]) == (1, 1)
     assert "/login" not in figures["endpoints"]
     assert (figures["users"], figures["sign_ins"], figures["sign_in_errors"]) == (2, 2, 1)
     assert list(figures["endpoints"])[:4] == ["/queue", "/cases/[id]", "POST /cases/[id]/contacts", REFERENCE]
@@ -81,12 +81,26 @@ def test_the_report_flags_a_p95_over_target_and_marks_the_reference(tmp_path: Pa
     figures.update(load_before=1.0, load_after=2.0)
     figures["portfolio"] = {"loans": 20_000, "cases": 6_000, "queued": 5_000, "longest_queue": 40}
     section = render(figures, "a machine", "abc1234")
-    assert "| `/queue` | 1 | 250 | 250 | 250 | 0 | - | **no** |" in section
-    assert "| `/cases/[id]` | 1 | 20 | 20 | 20 | 0 | - | yes |" in section
-    assert f"| `{REFERENCE}` | 1 | 3 | 3 | 3 | 0 | - | (reference) |" in section
+    assert "| `/queue` | 1 | 250 | 250 | 250 | 0 (0) | - | **no** |" in section
+    assert "| `/cases/[id]` | 1 | 20 | 20 | 20 | 0 (0) | - | yes |" in section
+    assert f"| `{REFERENCE}` | 1 | 3 | 3 | 3 | 0 (0) | - | (reference) |" in section
     assert "over the first 10,000 loans only and the other 10,000 were loaded after it" in section
 
 
 def test_serve_needs_at_least_one_worker() -> None:
     answer = CliRunner().invoke(app, ["serve", "--workers", "0"])
     assert answer.exit_code == 2
+
+
+def test_the_server_errors_are_counted_by_their_last_line(tmp_path: Path) -> None:
+    timeout = "Traceback (most recent call last):\n  ...\nsqlalchemy.exc.TimeoutError: QueuePool limit reached"
+    lines = [
+        json.dumps({"message": "request", "status": 200}),
+        json.dumps({"message": "Exception in ASGI application", "exc_info": timeout}),
+        json.dumps({"message": "Exception in ASGI application", "exc_info": timeout}),
+        json.dumps({"message": "Exception in ASGI application", "exc_info": "Traceback\nKeyError: 'x'"}),
+        "not json at all",
+    ]
+    log = tmp_path / "serve.log"
+    log.write_text("\n".join(lines), encoding="utf-8")
+    assert server_errors(log) == {"sqlalchemy.exc.TimeoutError: QueuePool limit reached": 2, "KeyError: 'x'": 1}

@@ -330,12 +330,14 @@ def summarise(samples: Path) -> dict[str, Any]:
     times: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     refused: dict[str, int] = defaultdict(int)
+    unanswered: dict[str, int] = defaultdict(int)
     for row in steady:
         times[row["name"]].append(row["ms"])
         if row["name"].startswith("POST /cases/") and row["status"] == GUARD_REFUSED:
             refused[row["name"]] += 1
         elif row["failed"] or not 200 <= row["status"] < 400:
             errors[row["name"]] += 1
+            unanswered[row["name"]] += not row["status"]  # no status: the client gave up waiting
     sign_ins = [row for row in rows if row["name"] == "POST /login"]
     endpoints = {}
     for name in sorted(times, key=lambda key: ENDPOINTS.index(key) if key in ENDPOINTS else len(ENDPOINTS)):
@@ -346,6 +348,7 @@ def summarise(samples: Path) -> dict[str, Any]:
             "p95": _percentile(ordered, 0.95),
             "p99": _percentile(ordered, 0.99),
             "errors": errors[name],
+            "unanswered": unanswered[name],
             "guard_refused": refused[name],
         }
     last = max((row["at"] for row in steady), default=steady_since)
@@ -358,6 +361,20 @@ def summarise(samples: Path) -> dict[str, Any]:
         "sign_in_errors": sum(1 for row in sign_ins if row["failed"] or row["status"] != 303),
         "sign_in_p95": _percentile(sorted(row["ms"] for row in sign_ins), 0.95) if sign_ins else None,
     }
+
+
+def server_errors(log: Path) -> dict[str, int]:
+    """The exceptions ``arrears serve`` logged, by their last line (type and message), most frequent first."""
+    counted: dict[str, int] = defaultdict(int)
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        trace = entry.get("exc_info") if isinstance(entry, dict) else None
+        if trace:
+            counted[trace.strip().splitlines()[-1].split(" (Background on this error")[0][:200]] += 1
+    return dict(sorted(counted.items(), key=lambda item: -item[1]))
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -375,6 +392,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         stop(server)
     figures = summarise(samples)
+    figures["server_errors"] = server_errors(args.workdir / f"web-serve-{args.loans}.log")
     figures.update(
         loans=args.loans,
         run_loans=min(args.run_loans or args.loans, args.loans),
@@ -406,7 +424,8 @@ def render(result: dict[str, Any], machine: str, commit: str) -> str:
         "",
         _scale(result),
         "",
-        "| endpoint | requests | p50 ms | p95 ms | p99 ms | errors | refused by the guard (409) | p95 under target |",
+        "| endpoint | requests | p50 ms | p95 ms | p99 ms | errors (of them unanswered) | refused by the guard (409) "
+        "| p95 under target |",
         "|---|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     for name, item in result["endpoints"].items():
@@ -415,7 +434,7 @@ def render(result: dict[str, Any], machine: str, commit: str) -> str:
         met = "(reference)" if name == REFERENCE else met
         lines.append(
             f"| `{name}` | {item['count']:,} | {item['p50']:.0f} | {item['p95']:.0f} | {item['p99']:.0f} | "
-            f"{item['errors']} | {refused} | {met} |"
+            f"{item['errors']} ({item['unanswered']}) | {refused} | {met} |"
         )
     lines += [
         "",
@@ -428,6 +447,10 @@ def render(result: dict[str, Any], machine: str, commit: str) -> str:
         "the run, so that the calls fell outside the guard's quiet hours; every other rule applied as shipped.",
         f"- Load average (1 min) {result['load_before']:.1f} before the run and {result['load_after']:.1f} at its "
         "end, on two cores shared with the load generator, PostgreSQL and other work.",
+        *[
+            f"- The server logged {count} time(s) `{message}`."
+            for message, count in list(result.get("server_errors", {}).items())[:3]
+        ],
         MARKER_END,
     ]
     return "\n".join(lines)
