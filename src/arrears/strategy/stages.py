@@ -119,6 +119,10 @@ def stage_segment(db_session: Session, context: RunContext, cases: range) -> dic
     return {"cases": written, **{f"quadrant_{name}": count for name, count in sorted(quadrants.items())}}
 
 
+ID_SLICE = 10_000
+"""Case ids bound per statement when a statement must name cases one by one."""
+
+
 def work_day(as_of: date) -> date:
     """The run for ``as_of`` (end of that day) prepares the next day's work."""
     return as_of + timedelta(days=1)
@@ -259,11 +263,14 @@ def _write_assignments(
     if not changed:
         return 0
     now = utcnow()
-    db_session.execute(
-        update(CaseAssignment)
-        .where(CaseAssignment.case_id.in_(list(changed)), CaseAssignment.ended_at.is_(None))
-        .values(ended_at=now)
-    )
+    # In slices: one bound parameter per case, and PostgreSQL takes at most 65,535 per statement.
+    case_ids = list(changed)
+    for start in range(0, len(case_ids), ID_SLICE):
+        db_session.execute(
+            update(CaseAssignment)
+            .where(CaseAssignment.case_id.in_(case_ids[start : start + ID_SLICE]), CaseAssignment.ended_at.is_(None))
+            .values(ended_at=now)
+        )
     teams = dict(db_session.execute(select(User.id, User.team_id).where(User.id.in_(set(changed.values())))).all())
     db_session.execute(
         insert(CaseAssignment),
@@ -301,22 +308,27 @@ def _write_queues(
     day = work_day(context.as_of)
     tenant_cases = select(Case.id).where(Case.tenant_id == context.tenant_id)
     db_session.execute(delete(QueueEntry).where(QueueEntry.as_of == day, QueueEntry.case_id.in_(tenant_cases)))
-    not_before = dict(
-        db_session.execute(
+    # The tenant's cases as a subquery, not the assigned ids as parameters (a statement takes at most 65,535).
+    not_before = {
+        case_id: moment
+        for case_id, moment in db_session.execute(
             select(CollectionAction.case_id, func.min(CollectionAction.not_before))
-            .where(CollectionAction.as_of == context.as_of, CollectionAction.case_id.in_(list(assigned)))
+            .where(CollectionAction.as_of == context.as_of, CollectionAction.case_id.in_(tenant_cases))
             .group_by(CollectionAction.case_id)
-        ).all()
-    )
-    promised = set(
-        db_session.scalars(
+        )
+        if case_id in assigned
+    }
+    promised = {
+        case_id
+        for case_id in db_session.scalars(
             select(PromiseToPay.case_id).where(
-                PromiseToPay.case_id.in_(list(assigned)),
+                PromiseToPay.case_id.in_(tenant_cases),
                 PromiseToPay.status == PromiseStatus.OPEN,
                 PromiseToPay.due_on == day,
             )
         )
-    )
+        if case_id in assigned
+    }
     candidates = []
     for case_id, user_id in assigned.items():
         facts = _facts_of(worked[case_id])
