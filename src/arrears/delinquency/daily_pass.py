@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, delete, func, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
@@ -37,7 +37,6 @@ from arrears.delinquency.models import BucketHistory, BucketSetRow
 from arrears.delinquency.service import to_spec
 from arrears.errors import Conflict, InvalidInput
 from arrears.ledger import service as ledger_service
-from arrears.ledger.columnar import Batch, LoanFigures, LoanInput, compute_figures, figures_of
 from arrears.ledger.engine import (
     LoanTerms,
     PauseWindow,
@@ -60,6 +59,9 @@ from arrears.ledger.models import LoanPosition as PositionRow
 from arrears.ledger.rules import ProductRules
 from arrears.money import from_minor
 from arrears.org.models import Tenant
+
+if TYPE_CHECKING:
+    from arrears.ledger.columnar import LoanFigures
 
 CHUNK = 10_000
 """Loans read, computed and written together: the columnar replay works on whole arrays, so larger is cheaper
@@ -245,6 +247,9 @@ def _process(
     actor: str,
     columnar: bool = True,
 ) -> None:
+    # NumPy loads here, when loans are aged, not when a command that never ages a loan starts.
+    from arrears.ledger.columnar import Batch, LoanInput, compute_figures, figures_of
+
     ids = [loan.id for loan in loans]
     schedules = _schedules(db_session, ids)
     payments, payment_ids = _payments(db_session, ids)
