@@ -18,6 +18,8 @@ from arrears.legal.models import AgencyPlacement
 from arrears.legal.schemas import PlacementIn
 from arrears.org.enums import TenantKind
 from arrears.org.models import Tenant
+from arrears.strategy.run import RunContext
+from arrears.strategy.stages import STAGES, stage_placements
 from tests.factories import Factories
 from tests.legal.helpers import MAKER, audit_actions, legal_case
 
@@ -142,3 +144,14 @@ def test_the_live_placement_clause_keeps_only_live_cases_of_that_agency(
     placements.recall(db_session=db_session, placement_id=placement.id, on=date(2026, 4, 1), reason="r", actor=MAKER)
     assert reached(firm.id, date(2026, 4, 1)) == []
     assert reached(rival.id, date(2026, 4, 1)) == [other.case.id]
+
+
+def test_the_end_of_day_run_recalls_placements_whose_period_ended(db_session: Session, factories: Factories) -> None:
+    subject = legal_case(factories)
+    placement = place(db_session, subject.case.id, agency(factories).id)
+    context = RunContext(
+        run_id=0, tenant_id=subject.tenant.id, tenant_code=subject.tenant.code, as_of=date(2026, 6, 1), actor="run"
+    )
+    assert "placements" in [stage.name for stage in STAGES]
+    assert stage_placements(db_session, context, range(0)) == {"recalled": 1}
+    assert placement.status is PlacementStatus.EXPIRED

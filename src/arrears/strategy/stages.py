@@ -26,6 +26,7 @@ from arrears.db.base import utcnow
 from arrears.delinquency.daily_pass import loan_partitions, run_pass, sync_cases_of
 from arrears.delinquency.models import BucketHistory
 from arrears.ledger.models import Loan
+from arrears.legal import placements
 from arrears.org import service as tenants
 from arrears.org.enums import Role
 from arrears.org.models import Team, User
@@ -92,6 +93,14 @@ def stage_plan(db_session: Session, context: RunContext, _cases: range) -> dict[
     run.report = {**run.report, "partitions": [[r.start, r.stop] for r in ranges]}
     flag_modified(run, "report")
     return {"partitions": len(ranges)}
+
+
+def stage_placements(db_session: Session, context: RunContext, _cases: range) -> dict[str, Any]:
+    """Recall the agency placements whose period ended: the cases come back to the lender's own queues."""
+    expired = placements.expire_due(
+        db_session=db_session, as_of=context.as_of, actor=context.actor, tenant_id=context.tenant_id
+    )
+    return {"recalled": len(expired)}
 
 
 def stage_plans(db_session: Session, context: RunContext, _cases: range) -> dict[str, Any]:
@@ -443,6 +452,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("pass", stage_pass, partitioned=True, over="loans"),
     Stage("cases", stage_cases, partitioned=False),
     Stage("plan", stage_plan, partitioned=False),
+    Stage("placements", stage_placements, partitioned=False),
     Stage("plans", stage_plans, partitioned=False),
     Stage("promises", stage_promises, partitioned=True),
     Stage("segment", stage_segment, partitioned=True),
