@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     default_timezone: str = "Asia/Shanghai"
     echo_sql: bool = False
+    web_connections: int = Field(
+        20, ge=1, le=500, description="database connections per web worker; requests beyond wait their turn"
+    )
     cookie_secure: bool = Field(
         True, description="send session cookies over HTTPS only (browsers treat 127.0.0.1 as secure)"
     )

@@ -26,17 +26,22 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; a SQLite file's folder is created on first use."""
+def create_db_engine(url: str, *, echo: bool = False, connections: int | None = None) -> Engine:
+    """An engine for ``url``; a SQLite file's folder is created on first use.
+
+    ``connections`` fixes the pool at exactly that many connections (no overflow),
+    for a server that limits its concurrent requests to the same number.
+    """
     parsed = make_url(url)
+    pool: dict[str, Any] = {"pool_size": connections, "max_overflow": 0} if connections else {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo)
+        engine = create_engine(url, echo=echo, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -21,6 +21,7 @@ from arrears.settings import Settings
 from arrears.web import observability
 from arrears.web import openapi as openapi_doc
 from arrears.web.api import router
+from arrears.web.concurrency import ConcurrencyLimit
 from arrears.web.exceptions import status_for
 from arrears.web.i18n import translator
 from arrears.web.pages import analytics as analytics_pages
@@ -40,7 +41,9 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings) -> FastAPI:
     """The pages and the HTTP API on the configured database, which must be migrated to the latest schema."""
-    engine = create_db_engine(settings.resolved_database_url, echo=settings.echo_sql)
+    engine = create_db_engine(
+        settings.resolved_database_url, echo=settings.echo_sql, connections=settings.web_connections
+    )
     try:
         check_schema(engine)
     except ArrearsError:
@@ -79,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analytics_pages.router)
     app.include_router(compliance.router)
     openapi_doc.install(app)
+    app.add_middleware(ConcurrencyLimit, limit=settings.web_connections)
     app.add_exception_handler(ArrearsError, _arrears_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
