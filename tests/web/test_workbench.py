@@ -294,3 +294,10 @@ def test_the_timeline_shows_the_legal_referral_of_the_case(browser: TestClient, 
     sign_in(browser, world.collector.username)
     timeline = browser.get(f"/cases/{world.case.id}/timeline").text
     assert 'data-kind="legal_referral"' in timeline
+
+
+def test_a_case_number_too_large_for_any_row_is_bad_input(browser: TestClient, db_session: Session) -> None:
+    world = desk(db_session)
+    sign_in(browser, world.collector.username)
+    assert browser.get("/cases/9223372036854775808").status_code == 422
+    assert browser.get("/cases/0").status_code == 422

@@ -22,7 +22,7 @@ from arrears.scripts.library.context import get_user
 from arrears.scripts.library.enums import CallStep, Locale
 from arrears.scripts.suggest import suggest
 from arrears.web.auth import Principal, require
-from arrears.web.deps import DbSession
+from arrears.web.deps import MAX_ROW_ID, DbSession
 from arrears.web.scoping import visible_case
 
 router = APIRouter(prefix="/api/v1")
@@ -31,10 +31,6 @@ CheckCaller = Annotated[Principal, Depends(require("compliance:check"))]
 LintCaller = Annotated[Principal, Depends(require("lint"))]
 ClassifyCaller = Annotated[Principal, Depends(require("scripts:classify"))]
 SuggestCaller = Annotated[Principal, Depends(require("scripts:suggest"))]
-
-
-# Row ids are 32-bit integer columns; a bigger number names no row (and SQLite cannot even bind one past 2**63).
-MAX_ROW_ID = 2**31 - 1
 
 
 class _In(BaseModel):

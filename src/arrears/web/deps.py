@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,3 +35,9 @@ def now(request: Request) -> datetime:
 
 
 Now = Annotated[datetime, Depends(now)]
+
+
+MAX_ROW_ID = 2**31 - 1
+"""The largest id an INTEGER primary key holds on PostgreSQL; a bigger one is bad input (422), not a crash."""
+
+CaseId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a case number")]

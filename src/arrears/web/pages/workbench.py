@@ -34,7 +34,7 @@ from arrears.scripts.library.enums import CallStep, Locale, Persona, ScriptParty
 from arrears.scripts.suggest import script_for_step, suggest
 from arrears.strategy.models import QueueEntry
 from arrears.web.auth import Principal, require
-from arrears.web.deps import DbSession, Now
+from arrears.web.deps import MAX_ROW_ID, CaseId, DbSession, Now
 from arrears.web.scoping import case_clause, visible_case
 from arrears.web.templating import locale_for, render
 from arrears.workbench.overview import case_overview
@@ -112,7 +112,7 @@ def _queue_scope(caller: Principal) -> ColumnElement[bool]:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: int) -> Response:
+def case_page(request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: CaseId) -> Response:
     """Borrower and contacts (masked), loans, timeline, strategy and why, the guided call and the outcome form."""
     case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
     zone = _zone(db_session, caller)
@@ -138,9 +138,9 @@ def reveal_field(
     request: Request,
     db_session: DbSession,
     caller: Revealer,
-    case_id: int,
+    case_id: CaseId,
     field: Annotated[PersonalField, Form()],
-    contact_point_id: Annotated[int | None, Form()] = None,
+    contact_point_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Response:
     """One personal field unmasked, for this person, now; the reveal is audited."""
     case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
@@ -158,7 +158,7 @@ def reveal_field(
 def _contact_in(
     db_session: DbSession,
     at: datetime,
-    case_id: int,
+    case_id: CaseId,
     channel: ContactChannel,
     contact_point_id: int | None,
     outcome: Outcome,
@@ -205,8 +205,8 @@ def dial(
     db_session: DbSession,
     caller: Worker,
     moment: Now,
-    case_id: int,
-    contact_point_id: Annotated[int, Form()],
+    case_id: CaseId,
+    contact_point_id: Annotated[int, Form(ge=1, le=MAX_ROW_ID)],
 ) -> Response:
     """Ask the guard whether this number may be called now; when it may, hand it to the dialer."""
     visible_case(db_session=db_session, principal=caller, case_id=case_id)
@@ -227,10 +227,10 @@ def record_outcome(
     db_session: DbSession,
     caller: Worker,
     moment: Now,
-    case_id: int,
+    case_id: CaseId,
     outcome: Annotated[Outcome, Form()],
     channel: Annotated[ContactChannel, Form()] = ContactChannel.CALL,
-    contact_point_id: Annotated[int | None, Form()] = None,
+    contact_point_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
     conversation: Annotated[bool, Form()] = False,
     right_party: Annotated[bool, Form()] = False,
     reason_code: Annotated[str, Form(max_length=40)] = "",
@@ -292,7 +292,9 @@ def _promise(amount: str, due_on: str, channel: str) -> PromiseIn | None:
 
 
 @router.get("/cases/{case_id}/timeline", response_class=HTMLResponse)
-def timeline_fragment(request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: int) -> Response:
+def timeline_fragment(
+    request: Request, db_session: DbSession, caller: Reader, moment: Now, case_id: CaseId
+) -> Response:
     case = visible_case(db_session=db_session, principal=caller, case_id=case_id)
     zone = _zone(db_session, caller)
     overview = case_overview(db_session=db_session, case=case, as_of=moment.astimezone(zone).date())
@@ -305,7 +307,7 @@ def step_script(
     db_session: DbSession,
     caller: Reader,
     moment: Now,
-    case_id: int,
+    case_id: CaseId,
     step: CallStep = CallStep.VERIFY_IDENTITY,
     party: ScriptParty = ScriptParty.DEBTOR,
 ) -> Response:
@@ -337,7 +339,7 @@ def live_suggestion(
     db_session: DbSession,
     caller: Reader,
     moment: Now,
-    case_id: int,
+    case_id: CaseId,
     utterance: Annotated[str, Form(max_length=1000)],
     step: Annotated[CallStep, Form()] = CallStep.ASK_PAYMENT_TODAY,
 ) -> Response:
