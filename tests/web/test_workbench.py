@@ -301,3 +301,15 @@ def test_a_case_number_too_large_for_any_row_is_bad_input(browser: TestClient, d
     sign_in(browser, world.collector.username)
     assert browser.get("/cases/9223372036854775808").status_code == 422
     assert browser.get("/cases/0").status_code == 422
+
+
+def test_the_queue_shows_the_first_rows_and_the_rest_on_request(browser: TestClient, db_session: Session) -> None:
+    world = desk(db_session)
+    factories = Factories(db_session)
+    for rank in range(2, 5):
+        _assigned_case(db_session, factories, world.tenant, world.collector, rank)
+    sign_in(browser, world.collector.username)
+    first = browser.get("/queue", params={"limit": 2}).text
+    assert first.count("data-case=") == 2 and "limit=500" in first
+    assert browser.get("/queue", params={"limit": 500}).text.count("data-case=") == 4
+    assert browser.get("/queue", params={"limit": 0}).status_code == 422

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select
@@ -48,6 +48,10 @@ QueueReader = Annotated[Principal, Depends(require("queue:read"))]
 Revealer = Annotated[Principal, Depends(require("pii:reveal"))]
 Linter = Annotated[Principal, Depends(require("lint"))]
 
+QUEUE_PAGE = 100
+"""Rows the queue page shows at first: the morning's work, in order; the rest one click away."""
+QUEUE_MOST = 500
+
 REASONS = ("cash_shortage", "job_loss", "illness", "accident", "business_receivables", "forgot", "dispute", "unwilling")
 CALL_OUTCOMES = (
     Outcome.ANSWERED,
@@ -71,15 +75,20 @@ def _script_locale(locale: str) -> Locale:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(
-    request: Request, db_session: DbSession, caller: QueueReader, moment: Now, day: date | None = None
+    request: Request,
+    db_session: DbSession,
+    caller: QueueReader,
+    moment: Now,
+    day: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=QUEUE_MOST, description="rows shown, in working order")] = QUEUE_PAGE,
 ) -> Response:
-    """Today's cases in working order; the next best case first."""
+    """Today's cases in working order, the first ``limit`` of them; the next best case first."""
     zone = _zone(db_session, caller)
     today = moment.astimezone(zone).date()
     shown = day or today
     scope = _queue_scope(caller)
     day_start = datetime.combine(shown, time(0), zone)
-    rows = queue_rows(db_session=db_session, day=shown, scope=scope, day_start=day_start)
+    rows = queue_rows(db_session=db_session, day=shown, scope=scope, day_start=day_start, limit=limit)
     latest = None
     if not rows and day is None:
         latest = db_session.scalar(
@@ -88,7 +97,11 @@ def queue_page(
         if latest is not None:
             shown = latest
             rows = queue_rows(
-                db_session=db_session, day=shown, scope=scope, day_start=datetime.combine(shown, time(0), zone)
+                db_session=db_session,
+                day=shown,
+                scope=scope,
+                day_start=datetime.combine(shown, time(0), zone),
+                limit=limit,
             )
     now = moment
     context = {
@@ -100,6 +113,9 @@ def queue_page(
         "now": now,
         "zone": str(zone),
         "worked": sum(1 for row in rows if row.worked_today),
+        "limit": limit,
+        "more": len(rows) == limit and limit < QUEUE_MOST,
+        "most": QUEUE_MOST,
     }
     return render(request, "workbench/queue.html", context, principal=caller)
 
