@@ -20,8 +20,8 @@ from arrears.legal.service import refer
 from arrears.org.enums import Role
 from arrears.org.models import Team, Tenant, User
 from arrears.org.passwords import hash_password
-from arrears.portfolio.enums import Channel, ContactLabel
-from arrears.portfolio.models import ContactPoint
+from arrears.portfolio.enums import Channel, ContactLabel, Relation
+from arrears.portfolio.models import Borrower, ContactPoint
 from arrears.scripts.library.bundled import seed
 from arrears.strategy.enums import Arm
 from arrears.strategy.models import CaseStrategy, QueueEntry
@@ -313,3 +313,22 @@ def test_the_queue_shows_the_first_rows_and_the_rest_on_request(browser: TestCli
     assert first.count("data-case=") == 2 and "limit=500" in first
     assert browser.get("/queue", params={"limit": 500}).text.count("data-case=") == 4
     assert browser.get("/queue", params={"limit": 0}).status_code == 422
+
+
+def test_calling_a_third_party_is_allowed_only_to_locate_and_carries_no_disclosure(
+    browser: TestClient, db_session: Session
+) -> None:
+    world = desk(db_session)
+    borrower = db_session.get_one(Borrower, world.case.borrower_id)
+    sister = Factories(db_session).third_party(borrower, Relation.SIBLING)
+    number = ContactPoint(
+        borrower_id=borrower.id, third_party_id=sister.id, channel=Channel.PHONE, value="+8613600000002"
+    )
+    db_session.add(number)
+    db_session.flush()
+    token = sign_in(browser, world.collector.username)
+    answer = browser.post(
+        f"/cases/{world.case.id}/dial", data={"contact_point_id": number.id}, headers={"X-CSRF-Token": token}
+    )
+    assert answer.status_code == 200, answer.text
+    assert "不得透露欠款信息" in answer.text

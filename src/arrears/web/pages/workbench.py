@@ -196,7 +196,7 @@ def _contact_in(
             outcome=outcome,
             third_party_id=third_party_id,
             number=number,
-            purpose="locate_debtor" if third_party_id else None,
+            purpose="location" if third_party_id else None,
             **fields,
         )
     except ValidationError as error:
