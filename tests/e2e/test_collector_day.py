@@ -125,10 +125,11 @@ def test_a_collectors_morning_from_queue_to_promise(page: Page, live_server: Liv
     expect(page.locator("#dial-link")).to_have_attribute("href", f"tel:{MOBILE}")
 
     # The outcome with a promise.
-    page.get_by_label("结果码").select_option("promise")
-    page.get_by_label("金额").fill("3000")
-    page.get_by_label("日期").fill("2026-03-13")
-    page.get_by_label("备注").fill("客户说下周五发工资后还款")
+    outcome = page.locator("#outcome-form")
+    outcome.get_by_label("结果码").select_option("promise")
+    outcome.get_by_label("金额").fill("3000")
+    outcome.get_by_label("日期").fill("2026-03-13")
+    outcome.get_by_label("备注").fill("客户说下周五发工资后还款")
     page.get_by_role("button", name="记录结果").click()
     expect(page.locator("#outcome-result")).to_contain_text("结果已记录")
     expect(page.locator("#timeline")).to_contain_text("¥3,000.00")
@@ -144,7 +145,7 @@ def test_a_contact_in_quiet_hours_is_shown_blocked_with_the_next_allowed_time(
     sign_in(page, day.username)
     page.goto(f"/cases/{day.case_id}")
     live_server.clock.at = datetime(2026, 3, 3, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
-    page.get_by_label("结果码").select_option("no_answer")
+    page.locator("#outcome-form").get_by_label("结果码").select_option("no_answer")
     page.get_by_role("button", name="记录结果").click()
     blocked = page.locator('#outcome-result [data-allowed="false"]')
     expect(blocked).to_contain_text("已被合规守卫拦截")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -14,6 +17,8 @@ from starlette.routing import Route
 from arrears.settings import Settings
 from arrears.web.app import create_app
 from arrears.web.concurrency import ConcurrencyLimit
+
+T = TypeVar("T")
 
 
 def _counting_app() -> tuple[Starlette, dict[str, int]]:
@@ -29,6 +34,12 @@ def _counting_app() -> tuple[Starlette, dict[str, int]]:
     return Starlette(routes=[Route("/work", slow), Route("/static/x", slow)]), seen
 
 
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` in a thread of its own: the browser tests keep an event loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _burst(app: ConcurrencyLimit, path: str, count: int) -> list[int]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -38,14 +49,14 @@ async def _burst(app: ConcurrencyLimit, path: str, count: int) -> list[int]:
 
 def test_a_burst_waits_its_turn_instead_of_failing() -> None:
     inner, seen = _counting_app()
-    statuses = asyncio.run(_burst(ConcurrencyLimit(inner, limit=3), "/work", 20))
+    statuses = _run(_burst(ConcurrencyLimit(inner, limit=3), "/work", 20))
     assert statuses == [200] * 20
     assert seen["most"] == 3
 
 
 def test_static_files_are_not_held_back() -> None:
     inner, seen = _counting_app()
-    asyncio.run(_burst(ConcurrencyLimit(inner, limit=1), "/static/x", 5))
+    _run(_burst(ConcurrencyLimit(inner, limit=1), "/static/x", 5))
     assert seen["most"] == 5
 
 
