@@ -91,8 +91,13 @@ def _recovered(db_session: Session, filters: Filters) -> dict[int, int]:
     """Cents recovered in the period per collector holding the case at the end of the value date.
 
     One aggregate query: each payment meets the assignment in force at the end of
-    its value date (assigned before that instant, not ended by it).
+    its value date (assigned before that instant, not ended by it). When every day
+    of the period is aggregated, the same sums are read from the daily aggregates.
     """
+    from arrears.analytics import daily
+
+    if daily.covered(db_session=db_session, tenant_id=filters.tenant_id, first=filters.start, last=filters.end):
+        return daily.read_collector_recoveries(db_session=db_session, filters=filters)
     day_end = DayAfter(Payment.value_date)
     rows = db_session.execute(
         select(CaseAssignment.user_id, type_coerce(func.sum(Payment.amount), BigInteger))

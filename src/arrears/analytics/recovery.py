@@ -75,6 +75,35 @@ def _cents(column: SQLColumnExpression[Decimal]) -> ColumnElement[int]:
     return type_coerce(func.sum(column), BigInteger)
 
 
+def capped_gains(paid: pl.DataFrame, horizon: int, keys: tuple[str, ...]) -> pl.DataFrame:
+    """What each stay's payments added to its recovery, capped at its amount, summed by ``keys`` and offset.
+
+    ``paid`` has one row per stay and value date: stay, entered_on, amount,
+    value_date, paid (and the ``keys``). A stay's recovery by a day is its
+    payments from entry to that day, at most its amount; the gain on a day is
+    what that figure rose by.
+    """
+    return (
+        paid.with_columns(offset=(pl.col("value_date") - pl.col("entered_on")).dt.total_days())
+        .filter(pl.col("offset") <= horizon)
+        .sort("stay", "offset")
+        .with_columns(capped=pl.min_horizontal(pl.col("paid").cum_sum().over("stay"), pl.col("amount")))
+        .with_columns(gain=pl.col("capped") - pl.col("capped").shift(1, fill_value=0).over("stay"))
+        .group_by(*keys, "offset")
+        .agg(pl.col("gain").sum())
+    )
+
+
+PAID_SCHEMA = {
+    "stay": pl.Int64,
+    "bucket": pl.String,
+    "entered_on": pl.Date,
+    "amount": pl.Int64,
+    "value_date": pl.Date,
+    "paid": pl.Int64,
+}
+
+
 def recovery_curve(
     *,
     db_session: Session,
@@ -90,9 +119,31 @@ def recovery_curve(
     payments (not reversed) valued from its entry date to ``d`` days later, at
     most its amount. Day ``d`` counts only entries with ``entered_on + d <= as_of``,
     so recent entries do not pull the curve down before their days have passed.
+
+    Read from the daily aggregates when every day from ``start`` to the last
+    payment day that can count is aggregated (and no filter needs the case);
+    otherwise from the bucket history and payments. Both give the same figures.
     """
     if as_of < filters.start:
         raise InvalidInput(f"as of {as_of} is before the period starts ({filters.start})", where="as_of")
+    last_day = min(as_of, filters.end + timedelta(days=horizon))
+    from arrears.analytics import daily
+
+    if (
+        horizon == HORIZON_DAYS
+        and daily.answers(filters)
+        and daily.covered(db_session=db_session, tenant_id=filters.tenant_id, first=filters.start, last=last_day)
+    ):
+        entries, increments = daily.read_recovery(db_session=db_session, filters=filters, last_day=last_day)
+    else:
+        entries, increments = _live_recovery(db_session, filters, last_day, horizon)
+    return _curve(db_session, filters, as_of, targets, horizon, entries, increments)
+
+
+def _live_recovery(
+    db_session: Session, filters: Filters, last_day: date, horizon: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Entries (bucket, entered_on, amount) and increments (bucket, entered_on, offset, gain) from the history."""
     stay = [
         loan_dimensions(filters),
         BucketHistory.entered_on >= filters.start,
@@ -110,7 +161,6 @@ def recovery_curve(
         schema={"bucket": pl.String, "entered_on": pl.Date, "amount": pl.Int64},
         orient="row",
     )
-    last_day = min(as_of, filters.end + timedelta(days=horizon))
     paid = pl.DataFrame(
         db_session.execute(
             select(
@@ -133,26 +183,22 @@ def recovery_curve(
                 Payment.value_date,
             )
         ).all(),
-        schema={
-            "stay": pl.Int64,
-            "bucket": pl.String,
-            "entered_on": pl.Date,
-            "amount": pl.Int64,
-            "value_date": pl.Date,
-            "paid": pl.Int64,
-        },
+        schema=PAID_SCHEMA,
         orient="row",
     )
-    # Each stay's payments become increments of what it recovered, capped at the amount that entered.
-    increments = (
-        paid.with_columns(offset=(pl.col("value_date") - pl.col("entered_on")).dt.total_days())
-        .filter(pl.col("offset") <= horizon)
-        .sort("stay", "offset")
-        .with_columns(capped=pl.min_horizontal(pl.col("paid").cum_sum().over("stay"), pl.col("amount")))
-        .with_columns(gain=pl.col("capped") - pl.col("capped").shift(1, fill_value=0).over("stay"))
-        .group_by("bucket", "entered_on", "offset")
-        .agg(pl.col("gain").sum())
-    )
+    return entries, capped_gains(paid, horizon, ("bucket", "entered_on"))
+
+
+def _curve(
+    db_session: Session,
+    filters: Filters,
+    as_of: date,
+    targets: tuple[Target, ...],
+    horizon: int,
+    entries: pl.DataFrame,
+    increments: pl.DataFrame,
+) -> Table:
+    """The curve's rows from entries (bucket, entered_on, amount) and gains (bucket, entered_on, offset, gain)."""
     days = pl.DataFrame({"day": list(range(horizon + 1))}, schema={"day": pl.Int64})
     matured = entries.join(days, how="cross").filter(
         pl.col("entered_on") + pl.duration(days=pl.col("day")) <= pl.lit(as_of)

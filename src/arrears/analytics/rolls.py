@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import date
 
 import polars as pl
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from arrears.analytics.filters import Filters, loan_dimensions
@@ -38,21 +38,17 @@ def months(filters: Filters, as_of: date) -> list[date]:
     return found
 
 
-def flows(*, db_session: Session, filters: Filters, as_of: date) -> list[tuple[date, str, str, int]]:
-    """(month, from bucket, to state, loans) for every month of :func:`months`.
+def read_stays(*, db_session: Session, where: list[ColumnElement[bool]], first: date, last: date) -> pl.DataFrame:
+    """The stays that can matter to the months ``first`` .. ``last``: entered by ``last``, not left by ``first``.
 
-    One bulk read of the stays that can matter (entered by the last boundary, not
-    left before the first), then each month's two snapshots in Polars.
+    ``where`` selects the loans (on :class:`Loan`); each stay carries its loan's product.
     """
-    firsts = months(filters, as_of)
-    if not firsts:
-        return []
-    last_day = add_months(firsts[-1], 1)
-    stays = pl.DataFrame(
+    return pl.DataFrame(
         db_session.execute(
             select(
                 BucketHistory.id,
                 BucketHistory.loan_id,
+                Loan.product_id,
                 BucketHistory.bucket,
                 BucketHistory.entered_on,
                 BucketHistory.left_on,
@@ -60,14 +56,15 @@ def flows(*, db_session: Session, filters: Filters, as_of: date) -> list[tuple[d
             )
             .join(Loan, Loan.id == BucketHistory.loan_id)
             .where(
-                loan_dimensions(filters),
-                BucketHistory.entered_on <= last_day,
-                or_(BucketHistory.left_on.is_(None), BucketHistory.left_on > firsts[0]),
+                *where,
+                BucketHistory.entered_on <= last,
+                or_(BucketHistory.left_on.is_(None), BucketHistory.left_on > first),
             )
         ).all(),
         schema={
             "id": pl.Int64,
             "loan": pl.Int64,
+            "product": pl.Int64,
             "bucket": pl.String,
             "entered": pl.Date,
             "left": pl.Date,
@@ -75,26 +72,55 @@ def flows(*, db_session: Session, filters: Filters, as_of: date) -> list[tuple[d
         },
         orient="row",
     )
+
+
+def month_flows(stays: pl.DataFrame, month: date, bucket: str | None = None) -> pl.DataFrame:
+    """Loans by (source bucket on ``month``, target state on the next 1st, product): columns source, target,
+    product, len. ``stays`` must hold every stay entered by the next 1st and not left by ``month``.
+    """
+    following = add_months(month, 1)
+    start = _covering(stays, month).select("loan", "product", pl.col("bucket").alias("source"))
+    if bucket is not None:
+        start = start.filter(pl.col("source") == bucket)
+    end = _covering(stays, following).select("loan", pl.col("bucket").alias("covering"))
+    gone = (
+        stays.filter(pl.col("left") <= following)
+        .sort("left", "id")
+        .group_by("loan")
+        .agg(pl.col("left_to").last().alias("gone_to"))
+    )
+    return (
+        start.join(end, on="loan", how="left")
+        .join(gone, on="loan", how="left")
+        .with_columns(target=pl.coalesce("covering", "gone_to", pl.lit(CLOSED)))
+        .group_by("source", "target", "product")
+        .len()
+    )
+
+
+def flows(*, db_session: Session, filters: Filters, as_of: date) -> list[tuple[date, str, str, int]]:
+    """(month, from bucket, to state, loans) for every month of :func:`months`.
+
+    From the daily aggregates when every month's next 1st is aggregated and no
+    filter needs the case (team, collector, arm); otherwise one bulk read of the
+    stays that can matter (entered by the last boundary, not left before the
+    first), then each month's two snapshots in Polars. Both give the same counts.
+    """
+    firsts = months(filters, as_of)
+    if not firsts:
+        return []
+    from arrears.analytics import daily
+
+    if daily.answers(filters) and daily.covered_days(
+        db_session=db_session, tenant_id=filters.tenant_id, days=[add_months(m, 1) for m in firsts]
+    ):
+        return daily.read_flows(db_session=db_session, filters=filters, months=firsts)
+    stays = read_stays(
+        db_session=db_session, where=[loan_dimensions(filters)], first=firsts[0], last=add_months(firsts[-1], 1)
+    )
     found: list[tuple[date, str, str, int]] = []
     for month in firsts:
-        following = add_months(month, 1)
-        start = _covering(stays, month).select("loan", pl.col("bucket").alias("source"))
-        if filters.bucket is not None:
-            start = start.filter(pl.col("source") == filters.bucket)
-        end = _covering(stays, following).select("loan", pl.col("bucket").alias("covering"))
-        gone = (
-            stays.filter(pl.col("left") <= following)
-            .sort("left", "id")
-            .group_by("loan")
-            .agg(pl.col("left_to").last().alias("gone_to"))
-        )
-        counted = (
-            start.join(end, on="loan", how="left")
-            .join(gone, on="loan", how="left")
-            .with_columns(target=pl.coalesce("covering", "gone_to", pl.lit(CLOSED)))
-            .group_by("source", "target")
-            .len()
-        )
+        counted = month_flows(stays, month, filters.bucket).group_by("source", "target").agg(pl.col("len").sum())
         found.extend((month, source, target, count) for source, target, count in counted.iter_rows())
     return found
 

@@ -1,5 +1,6 @@
 """Imports every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
 
+from arrears.analytics import models as analytics_models
 from arrears.audit import models as audit_models
 from arrears.cases import models as cases_models
 from arrears.comms import models as comms_models
@@ -17,6 +18,7 @@ from arrears.strategy import models as strategy_models
 from arrears.web import models as web_models
 
 MODEL_MODULES = (
+    analytics_models,
     audit_models,
     cases_models,
     comms_models,
