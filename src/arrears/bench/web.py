@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from arrears.bench.ledger import CHUNK, DEFAULTS, TABLES, TIMESTAMPS, Ids, _bulk, _rows, load
 from arrears.bench.report import commit, machine, write_section
-from arrears.bench.run import COLLECTORS, whole_run
+from arrears.bench.run import COLLECTORS, add_collectors, whole_run
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.org.models import Tenant, User
@@ -128,6 +128,7 @@ def database(
     print(f"loading {run_loans:,} loans into {name} ...", flush=True)
     loaded = load(url, run_loans)
     print(f"running the end of day over {run_loans:,} loans (pass, segments, policy, allocation, queues) ...")
+    add_collectors(url)
     run = whole_run(url, run_loans)
     if run_loans < loans:
         print(f"loading loans {run_loans + 1:,} to {loans:,} after the run ...", flush=True)
