@@ -174,3 +174,27 @@ def export_command(
         tables = [compute(db_session=db_session, name=name, request=request) for name in MEASURES]
     out.write_bytes(to_xlsx(tables))
     console.print(f"wrote {len(tables)} measures to {out}")
+
+
+@app.command("refresh")
+def refresh_command(tenant: TenantOption, start: FromOption, end: ToOption) -> None:
+    """Aggregate the tenant's days --from..--to again for the dashboard (backfill, or after importing history).
+
+    The end-of-day run aggregates its own day; this fills in the days before the
+    first run, or redoes days whose history was loaded or corrected in bulk. Each
+    day's aggregates are replaced, so running it twice changes nothing; all the
+    days are written in one transaction.
+    """
+    from arrears.analytics import daily
+
+    first, last = parse_date(start, option="--from"), parse_date(end, option="--to")
+    check_day(first, where="--from")
+    check_day(last, where="--to")
+    with context.session() as db_session, db_session.begin():
+        tenant_id = tenants.get_by_code(db_session=db_session, code=tenant).id
+        written = daily.refresh(db_session=db_session, tenant_id=tenant_id, first=first, last=last)
+    console.print(
+        f"aggregated {written['days']} days of {tenant} ({first} to {last}): "
+        + ", ".join(f"{count} {table}" for table, count in written.items() if table != "days")
+        + " rows"
+    )
