@@ -7,6 +7,8 @@ so ``arrears policy explain`` can say why a case gets what it gets.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -197,50 +199,77 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _at_least(actual: Any, bound: Any) -> tuple[bool, str]:
-    return actual is not None and actual >= bound, _text(actual)
+def _at_least(bound: Any, actual: Any) -> bool:
+    return actual is not None and actual >= bound
 
 
-def _at_most(actual: Any, bound: Any) -> tuple[bool, str]:
-    return actual is not None and actual <= bound, _text(actual)
+def _at_most(bound: Any, actual: Any) -> bool:
+    return actual is not None and actual <= bound
 
 
-def _one_of(actual: Any, allowed: tuple[Any, ...]) -> tuple[bool, str]:
-    return actual is not None and actual in allowed, _text(actual)
+def _one_of(allowed: tuple[Any, ...], actual: Any) -> bool:
+    return actual is not None and actual in allowed
 
 
-def _promise(expected: PromiseCondition, facts: CaseFacts) -> tuple[bool, str]:
-    actual = "due_today" if facts.promise_due_today else "open" if facts.promise_open else "none"
-    holds = {
-        PromiseCondition.OPEN: facts.promise_open,
-        PromiseCondition.DUE_TODAY: facts.promise_due_today,
-        PromiseCondition.NONE: not facts.promise_open,
-    }[expected]
-    return holds, actual
+def _promise_value(facts: CaseFacts) -> tuple[bool, bool]:
+    return facts.promise_open, facts.promise_due_today
 
 
-CHECKS: dict[str, Check] = {
-    "dpd_at_least": lambda bound, f: _at_least(f.days_past_due, bound),
-    "dpd_at_most": lambda bound, f: _at_most(f.days_past_due, bound),
-    "buckets": lambda allowed, f: _one_of(f.bucket, allowed),
-    "overdue_at_least": lambda bound, f: _at_least(f.overdue_total, bound),
-    "overdue_at_most": lambda bound, f: _at_most(f.overdue_total, bound),
-    "balance_at_least": lambda bound, f: _at_least(f.balance, bound),
-    "balance_at_most": lambda bound, f: _at_most(f.balance, bound),
-    "quadrants": lambda allowed, f: _one_of(f.quadrant, allowed),
-    "personas": lambda allowed, f: _one_of(f.persona, allowed),
-    "reasons": lambda allowed, f: _one_of(f.reason, allowed),
-    "holds_any": lambda wanted, f: (bool(f.active_holds & set(wanted)), _text(f.active_holds)),
-    "no_holds": lambda wanted, f: (not f.active_holds if wanted else bool(f.active_holds), _text(f.active_holds)),
-    "promise": _promise,
-    "broken_promises_at_least": lambda bound, f: _at_least(f.broken_promises, bound),
-    "last_outcomes": lambda allowed, f: _one_of(f.last_outcome, allowed),
-    "failed_attempts_at_least": lambda bound, f: _at_least(f.failed_attempts, bound),
-    "habitual_late": lambda wanted, f: (f.habitual_late is wanted, _text(f.habitual_late)),
-    "propensity_at_least": lambda bound, f: _at_least(f.propensity, bound),
-    "propensity_at_most": lambda bound, f: _at_most(f.propensity, bound),
-    "products": lambda allowed, f: (bool(f.product_codes & set(allowed)), _text(f.product_codes)),
+def _promise_holds(expected: PromiseCondition, promise: tuple[bool, bool]) -> bool:
+    open_, due_today = promise
+    if expected is PromiseCondition.NONE:
+        return not open_
+    return due_today if expected is PromiseCondition.DUE_TODAY else open_
+
+
+def _promise_text(promise: tuple[bool, bool]) -> str:
+    open_, due_today = promise
+    return "due_today" if due_today else "open" if open_ else "none"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCheck:
+    """How one condition field is judged: the fact it reads, whether it holds, and the fact as explained."""
+
+    value: Callable[[CaseFacts], Any]
+    holds: Callable[[Any, Any], bool]  # (the condition's value, the fact) -> does it hold
+    text: Callable[[Any], str] = _text
+
+
+FIELDS: dict[str, FieldCheck] = {
+    "dpd_at_least": FieldCheck(lambda f: f.days_past_due, _at_least),
+    "dpd_at_most": FieldCheck(lambda f: f.days_past_due, _at_most),
+    "buckets": FieldCheck(lambda f: f.bucket, _one_of),
+    "overdue_at_least": FieldCheck(lambda f: f.overdue_total, _at_least),
+    "overdue_at_most": FieldCheck(lambda f: f.overdue_total, _at_most),
+    "balance_at_least": FieldCheck(lambda f: f.balance, _at_least),
+    "balance_at_most": FieldCheck(lambda f: f.balance, _at_most),
+    "quadrants": FieldCheck(lambda f: f.quadrant, _one_of),
+    "personas": FieldCheck(lambda f: f.persona, _one_of),
+    "reasons": FieldCheck(lambda f: f.reason, _one_of),
+    "holds_any": FieldCheck(lambda f: f.active_holds, lambda wanted, held: bool(held & set(wanted))),
+    "no_holds": FieldCheck(lambda f: f.active_holds, lambda wanted, held: not held if wanted else bool(held)),
+    "promise": FieldCheck(_promise_value, _promise_holds, _promise_text),
+    "broken_promises_at_least": FieldCheck(lambda f: f.broken_promises, _at_least),
+    "last_outcomes": FieldCheck(lambda f: f.last_outcome, _one_of),
+    "failed_attempts_at_least": FieldCheck(lambda f: f.failed_attempts, _at_least),
+    "habitual_late": FieldCheck(lambda f: f.habitual_late, lambda wanted, late: late is wanted),
+    "propensity_at_least": FieldCheck(lambda f: f.propensity, _at_least),
+    "propensity_at_most": FieldCheck(lambda f: f.propensity, _at_most),
+    "products": FieldCheck(lambda f: f.product_codes, lambda allowed, codes: bool(codes & set(allowed))),
 }
+"""One entry per condition field. :data:`CHECKS` and :class:`Evaluator` both judge through it, so they cannot differ."""
+
+
+def _check(spec: FieldCheck) -> Check:
+    def check(expected: Any, facts: CaseFacts) -> tuple[bool, str]:
+        actual = spec.value(facts)
+        return spec.holds(expected, actual), spec.text(actual)
+
+    return check
+
+
+CHECKS: dict[str, Check] = {name: _check(spec) for name, spec in FIELDS.items()}
 """One check per condition field: (does it hold, the case's value as text)."""
 
 
@@ -373,3 +402,156 @@ def _plan_text(plan: TreatmentPlan, lang: str) -> str:
     if plan.template:
         parts.append(("模板 " if zh else "template ") + plan.template)
     return ("，" if zh else ", ").join(parts)
+
+
+_SLOT = "<<arrears-slot:{}>>"
+_SLOT_TOKEN = re.compile(r'"<<arrears-slot:(\d+)>>"')
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A JSON text with holes: the literal parts between them, and which value fills each hole."""
+
+    parts: tuple[str, ...]
+    holes: tuple[int, ...]
+
+    @classmethod
+    def of(cls, document: Any) -> _Template:
+        """``document`` holds ``_SLOT`` strings where values go; json.dumps is compositional, so filling a hole
+        with json.dumps(value) gives exactly json.dumps of the document holding that value."""
+        pieces = _SLOT_TOKEN.split(json.dumps(document))
+        return cls(tuple(pieces[0::2]), tuple(int(hole) for hole in pieces[1::2]))
+
+    def fill(self, values: list[str]) -> str:
+        """``values`` are JSON texts, indexed by slot number."""
+        out = [self.parts[0]]
+        for hole, part in zip(self.holes, self.parts[1:], strict=True):
+            out.append(values[hole])
+            out.append(part)
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionShape:
+    """A decision without the case's own values: the same for every case whose conditions come out the same.
+
+    The winner, the states tried with the conditions that failed, the fallback and
+    the escalation depend only on which conditions hold; what differs between such
+    cases is the case id, the previous state and the facts quoted as ``actual``.
+    """
+
+    policy: Policy
+    state: State
+    matched_state: str
+    checks: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (state, ((field, expected), ...))
+    escalation: tuple[str, str, str, int] | None  # (trigger, from, to, threshold)
+    fallback: bool
+    quoted: tuple[str, ...]  # the fields whose values the decision quotes, in slot order after the fixed ones
+    template: _Template
+
+    @classmethod
+    def of(cls, decision: PolicyDecision, policy: Policy) -> DecisionShape:
+        checks = tuple((c.state, tuple((f.field, f.expected) for f in c.failures)) for c in decision.checks)
+        step = decision.escalation
+        quoted: list[str] = []
+        document = decision.as_json()
+        document["case_id"] = _SLOT.format(0)
+        document["previous_state"] = _SLOT.format(1)
+        if document["escalation"] is not None:
+            document["escalation"]["actual"] = _SLOT.format(2)
+        for tried in document["tried"]:
+            for failed in tried["failed"]:
+                if failed["field"] not in quoted:
+                    quoted.append(failed["field"])
+                failed["actual"] = _SLOT.format(3 + quoted.index(failed["field"]))
+        return cls(
+            policy=policy,
+            state=decision.state,
+            matched_state=decision.matched_state,
+            checks=checks,
+            escalation=None if step is None else (step.trigger, step.from_state, step.to_state, step.threshold),
+            fallback=decision.fallback,
+            quoted=tuple(quoted),
+            template=_Template.of(document),
+        )
+
+    def _escalation_actual(self, facts: CaseFacts) -> int:
+        assert self.escalation is not None
+        return facts.broken_promises if self.escalation[0] == "broken_promise" else facts.failed_attempts
+
+    def decision(self, facts: CaseFacts, previous_state: str | None = None) -> PolicyDecision:
+        """The decision :func:`evaluate` gives for ``facts`` (whose conditions come out as this shape's)."""
+        texts = {field: FIELDS[field].text(FIELDS[field].value(facts)) for field in self.quoted}
+        step = None
+        if self.escalation is not None:
+            trigger, from_state, to_state, threshold = self.escalation
+            step = EscalationStep(trigger, from_state, to_state, self._escalation_actual(facts), threshold)
+        return PolicyDecision(
+            policy_code=self.policy.code,
+            policy_version=self.policy.version,
+            case_id=facts.case_id,
+            as_of=facts.as_of.isoformat(),
+            state=self.state,
+            matched_state=self.matched_state,
+            checks=tuple(
+                StateCheck(name, tuple(ConditionFailure(field, expected, texts[field]) for field, expected in failed))
+                for name, failed in self.checks
+            ),
+            escalation=step,
+            fallback=self.fallback,
+            previous_state=previous_state,
+        )
+
+    def as_json_text(self, facts: CaseFacts, previous_state: str | None = None) -> str:
+        """``json.dumps(self.decision(facts, previous_state).as_json())``, without building the decision."""
+        values = [
+            json.dumps(facts.case_id),
+            json.dumps(previous_state),
+            json.dumps(self._escalation_actual(facts)) if self.escalation is not None else "null",
+        ]
+        values += [json.dumps(FIELDS[field].text(FIELDS[field].value(facts))) for field in self.quoted]
+        return self.template.fill(values)
+
+
+class Evaluator:
+    """:func:`evaluate` for many cases under one policy, each distinct outcome of its conditions worked out once.
+
+    A case's key is whether each condition of the policy holds for it, and
+    whether each escalation trigger fires: that decides the winner, the
+    failures and the escalation (see :class:`DecisionShape`). The first case
+    with a key is evaluated in full; the rest reuse its shape.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        conditions: list[tuple[str, Any]] = []
+        for state in policy.states:
+            for item in state.when.given().items():
+                if item not in conditions:
+                    conditions.append(item)
+        self._tests = tuple((FIELDS[field].value, FIELDS[field].holds, expected) for field, expected in conditions)
+        self._counts = tuple(
+            sorted(
+                {
+                    state.escalation.after_failed_attempts.count
+                    for state in policy.states
+                    if state.escalation is not None and state.escalation.after_failed_attempts is not None
+                }
+            )
+        )
+        self._shapes: dict[tuple[bool, ...], DecisionShape] = {}
+
+    def shape(self, facts: CaseFacts) -> DecisionShape:
+        key = (
+            *(holds(expected, value(facts)) for value, holds, expected in self._tests),
+            facts.broken_promises >= 1,
+            *(facts.failed_attempts >= count for count in self._counts),
+        )
+        found = self._shapes.get(key)
+        if found is None:
+            found = DecisionShape.of(evaluate(self.policy, facts), self.policy)
+            self._shapes[key] = found
+        return found
+
+    def evaluate(self, facts: CaseFacts, *, previous_state: str | None = None) -> PolicyDecision:
+        return self.shape(facts).decision(facts, previous_state)

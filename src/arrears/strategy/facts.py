@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, and_, func, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from arrears.cases.enums import CaseStatus
@@ -22,10 +22,10 @@ from arrears.compliance.enums import HoldType
 from arrears.compliance.models import Hold
 from arrears.contact.enums import Outcome, PromiseStatus
 from arrears.contact.models import ContactAttempt, PromiseToPay
-from arrears.db.base import Money
 from arrears.delinquency.models import BucketHistory
 from arrears.errors import NotFound
 from arrears.ledger.models import Loan, LoanPosition, Product
+from arrears.money import from_minor
 from arrears.strategy.definitions import DELINQUENCY_ENTRY_MAX_DPD, HABITUAL_LATE_ENTRIES
 from arrears.strategy.enums import Quadrant
 from arrears.strategy.models import CaseSegment
@@ -139,14 +139,16 @@ def load_case_facts(*, db_session: Session, case_id: int, as_of: date) -> CaseFa
 
 
 def _positions(db_session: Session, tenant_id: int, case_ids: range) -> dict[int, _Partial]:
+    """The worst loan's DPD and bucket, the sums and the products of each case; money summed in cents."""
+    cents = BigInteger()
     overdue = LoanPosition.overdue_principal + LoanPosition.overdue_interest + LoanPosition.overdue_charges
     stmt = (
         select(
             Case.id,
             LoanPosition.days_past_due,
             LoanPosition.bucket,
-            type_coerce(overdue, Money()),
-            LoanPosition.payoff_amount,
+            type_coerce(overdue, cents),
+            type_coerce(LoanPosition.payoff_amount, cents),
             Product.code,
         )
         .join(Loan, (Loan.borrower_id == Case.borrower_id) & (Loan.tenant_id == Case.tenant_id))
@@ -154,18 +156,38 @@ def _positions(db_session: Session, tenant_id: int, case_ids: range) -> dict[int
         .join(Product, Product.id == Loan.product_id)
         .where(Case.tenant_id == tenant_id)
     )
-    found: dict[int, _Partial] = defaultdict(_Partial)
-    for case_id, dpd, bucket, overdue_total, payoff, product in db_session.execute(stmt.where(_in(Case.id, case_ids))):
-        partial = found[case_id]
+    found: dict[int, _Partial] = {}
+    sums: dict[int, list[int]] = {}
+    for case_id, dpd, bucket, overdue_cents, payoff_cents, product in db_session.execute(
+        stmt.where(_in(Case.id, case_ids))
+    ):
+        partial = found.get(case_id)
+        if partial is None:
+            partial = found[case_id] = _Partial()
+            sums[case_id] = [0, 0]
         if dpd > partial.days_past_due:
             partial.days_past_due, partial.bucket = dpd, bucket
-        partial.overdue_total += overdue_total
-        partial.balance += payoff
+        total = sums[case_id]
+        total[0] += overdue_cents
+        total[1] += payoff_cents
         partial.products.add(product)
+    for case_id, (overdue_cents, payoff_cents) in sums.items():
+        partial = found[case_id]
+        partial.overdue_total, partial.balance = from_minor(overdue_cents), from_minor(payoff_cents)
     return found
 
 
-def _segments(db_session: Session, case_ids: range, as_of: date) -> dict[int, CaseSegment]:
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    quadrant: Quadrant
+    cost_of_default: int
+    propensity: Decimal
+    persona: str | None
+    reason: str | None
+
+
+def _segments(db_session: Session, case_ids: range, as_of: date) -> dict[int, _Segment]:
+    """Each case's latest segment on or before ``as_of`` (only the columns the facts use)."""
     latest = (
         select(CaseSegment.case_id, func.max(CaseSegment.as_of).label("day"))
         .where(_in(CaseSegment.case_id, case_ids))
@@ -173,10 +195,18 @@ def _segments(db_session: Session, case_ids: range, as_of: date) -> dict[int, Ca
         .group_by(CaseSegment.case_id)
         .subquery()
     )
-    stmt = select(CaseSegment).join(
-        latest, (latest.c.case_id == CaseSegment.case_id) & (latest.c.day == CaseSegment.as_of)
-    )
-    return {segment.case_id: segment for segment in db_session.scalars(stmt)}
+    stmt = select(
+        CaseSegment.case_id,
+        CaseSegment.quadrant,
+        CaseSegment.cost_of_default,
+        CaseSegment.propensity,
+        CaseSegment.persona,
+        CaseSegment.reason,
+    ).join(latest, (latest.c.case_id == CaseSegment.case_id) & (latest.c.day == CaseSegment.as_of))
+    return {
+        case_id: _Segment(quadrant, cost, propensity, persona, reason)
+        for case_id, quadrant, cost, propensity, persona, reason in db_session.execute(stmt)
+    }
 
 
 def _holds(db_session: Session, case_ids: range, as_of: date) -> dict[int, set[HoldType]]:
@@ -193,7 +223,10 @@ def _holds(db_session: Session, case_ids: range, as_of: date) -> dict[int, set[H
 
 def _promises(db_session: Session, case_ids: range, as_of: date) -> dict[int, tuple[bool, bool, int]]:
     since = as_of - timedelta(days=BROKEN_PROMISE_WINDOW_DAYS)
-    stmt = select(PromiseToPay.case_id, PromiseToPay.status, PromiseToPay.due_on, PromiseToPay.resolved_on)
+    # Only open and broken promises can count; the rest are left in the database.
+    stmt = select(PromiseToPay.case_id, PromiseToPay.status, PromiseToPay.due_on, PromiseToPay.resolved_on).where(
+        PromiseToPay.status.in_((PromiseStatus.OPEN, PromiseStatus.BROKEN))
+    )
     found: dict[int, tuple[bool, bool, int]] = {}
     for case_id, status, due_on, resolved_on in db_session.execute(stmt.where(_in(PromiseToPay.case_id, case_ids))):
         open_, due_today, broken = found.get(case_id, (False, False, 0))

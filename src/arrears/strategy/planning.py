@@ -9,28 +9,30 @@ next working day. Actions respect each treatment's cadence (``every_days``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import JSON, Text, column, delete, insert, select, table, text, update
 from sqlalchemy.orm import Session
 
 from arrears.compliance import service as compliance
-from arrears.compliance.facts import PlannedContact
+from arrears.compliance.facts import ContactHistory, Debtor, PlannedContact
 from arrears.compliance.guard import decide
 from arrears.compliance.pack import RulePack
 from arrears.compliance.rules import VisitTeam
 from arrears.contact.enums import ContactChannel, Party
+from arrears.db.base import utcnow
 from arrears.errors import ConfigurationError, Conflict, NotFound
 from arrears.org import service as tenants
 from arrears.strategy.enums import ActionStatus, Arm, Timing, Treatment
-from arrears.strategy.evaluate import PolicyDecision, evaluate
+from arrears.strategy.evaluate import DecisionShape, Evaluator
 from arrears.strategy.experiment import assign_arm, experiment_name
 from arrears.strategy.facts import CaseFacts, read_facts
 from arrears.strategy.models import CaseStateHistory, CaseStrategy, CollectionAction
-from arrears.strategy.policy import SAMPLE_POLICY, Policy, bundled_policy
+from arrears.strategy.policy import SAMPLE_POLICY, Policy, State, bundled_policy
 from arrears.strategy.run import RunContext
 from arrears.strategy.service import get_all_active, pick_champion, policy_of
 
@@ -93,15 +95,19 @@ def policies_for(*, db_session: Session, tenant_id: int) -> PolicySet:
 
 
 def stage_policy(db_session: Session, context: RunContext, cases: range) -> dict[str, Any]:
+    """Decide every open case of the partition, record its state and create the day's actions.
+
+    Cases whose conditions come out the same share one evaluation
+    (:class:`~arrears.strategy.evaluate.Evaluator`), and actions the guard
+    would judge on the same facts share one guard decision (:class:`_GuardBook`);
+    ``tests/strategy/test_planning_equivalence.py`` holds the stage to the
+    case-by-case path.
+    """
     policies = policies_for(db_session=db_session, tenant_id=context.tenant_id)
+    evaluators = {policy.code: Evaluator(policy) for policy in policies.active}
     facts = read_facts(db_session=db_session, tenant_id=context.tenant_id, as_of=context.as_of, case_ids=cases)
-    previous = {
-        row.case_id: row
-        for row in db_session.scalars(
-            select(CaseStrategy).where(CaseStrategy.case_id >= cases.start, CaseStrategy.case_id < cases.stop)
-        )
-    }
-    decisions = []
+    previous = _previous(db_session, cases)
+    decisions: list[_Decided] = []
     uncovered = 0
     for case_facts in facts:
         try:
@@ -110,15 +116,51 @@ def stage_policy(db_session: Session, context: RunContext, cases: range) -> dict
             uncovered += 1
             continue
         before = previous.get(case_facts.case_id)
-        prior = before.state if before is not None and before.policy_code == policy.code else None
-        decisions.append((case_facts, arm, evaluate(policy, case_facts, previous_state=prior)))
+        prior = before[1] if before is not None and before[0] == policy.code else None
+        decisions.append(_Decided(case_facts, arm, evaluators[policy.code].shape(case_facts), prior))
     _write_strategies(db_session, context, cases, decisions, previous)
     counts = _write_actions(db_session, context, cases, decisions)
     counts["cases"] = len(decisions)
-    counts["challenger"] = sum(1 for _, arm, _ in decisions if arm is Arm.CHALLENGER)
-    counts["changed_state"] = sum(1 for _, _, d in decisions if d.changed)
+    counts["challenger"] = sum(1 for decided in decisions if decided.arm is Arm.CHALLENGER)
+    counts["changed_state"] = sum(1 for decided in decisions if decided.changed)
     counts["no_policy"] = uncovered
     return counts
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """One case's decision, kept as its shape: the decision object itself is only built when explained."""
+
+    facts: CaseFacts
+    arm: Arm
+    shape: DecisionShape
+    previous_state: str | None
+
+    @property
+    def case_id(self) -> int:
+        return self.facts.case_id
+
+    @property
+    def state(self) -> State:
+        return self.shape.state
+
+    @property
+    def changed(self) -> bool:
+        return self.previous_state is not None and self.previous_state != self.shape.state.name
+
+    def explanation(self) -> str:
+        """The stored explanation as JSON text: the decision, the arm and the facts it rests on."""
+        decision = self.shape.as_json_text(self.facts, self.previous_state)
+        extra = json.dumps({"arm": self.arm.value, "facts": _facts_summary(self.facts)})
+        return f"{decision[:-1]}, {extra[1:]}"
+
+
+def _previous(db_session: Session, cases: range) -> dict[int, tuple[str, str, date]]:
+    """Yesterday's policy, state and since-when per case (not the stored explanations, which are large)."""
+    stmt = select(CaseStrategy.case_id, CaseStrategy.policy_code, CaseStrategy.state, CaseStrategy.state_since).where(
+        CaseStrategy.case_id >= cases.start, CaseStrategy.case_id < cases.stop
+    )
+    return {case_id: (code, state, since) for case_id, code, state, since in db_session.execute(stmt)}
 
 
 def _facts_summary(facts: CaseFacts) -> dict[str, Any]:
@@ -138,53 +180,111 @@ def _facts_summary(facts: CaseFacts) -> dict[str, Any]:
     }
 
 
+STRATEGY_COLUMNS = (
+    "case_id",
+    "as_of",
+    "policy_code",
+    "policy_version",
+    "arm",
+    "state",
+    "stage",
+    "state_since",
+    "explanation",
+)
+HISTORY_COLUMNS = ("case_id", "policy_code", "arm", "state", "entered_on")
+ACTION_COLUMNS = (
+    "key",
+    "case_id",
+    "as_of",
+    "treatment",
+    "timing",
+    "plan",
+    "state",
+    "arm",
+    "status",
+    "not_before",
+    "blocked_rules",
+    "created_at",
+)
+
+
 def _write_strategies(
     db_session: Session,
     context: RunContext,
     cases: range,
-    decisions: list[tuple[CaseFacts, Arm, PolicyDecision]],
-    previous: dict[int, CaseStrategy],
+    decisions: list[_Decided],
+    previous: dict[int, tuple[str, str, date]],
 ) -> None:
+    """Replace the partition's states; the history moves only for cases whose policy or state changed."""
     as_of = context.as_of
     db_session.execute(
         delete(CaseStrategy).where(CaseStrategy.case_id >= cases.start, CaseStrategy.case_id < cases.stop)
     )
     rows = []
-    moved: list[tuple[int, Arm, PolicyDecision]] = []
-    for facts, arm, decision in decisions:
-        before = previous.get(facts.case_id)
-        same = before is not None and before.state == decision.name and before.policy_code == decision.policy_code
+    moved: list[tuple[Any, ...]] = []
+    for decided in decisions:
+        state, policy = decided.state, decided.shape.policy
+        before = previous.get(decided.case_id)
+        same = before is not None and before[1] == state.name and before[0] == policy.code
         if not same:
-            moved.append((facts.case_id, arm, decision))
+            moved.append((decided.case_id, policy.code, decided.arm.value, state.name, as_of))
         rows.append(
-            {
-                "case_id": facts.case_id,
-                "as_of": as_of,
-                "policy_code": decision.policy_code,
-                "policy_version": decision.policy_version,
-                "arm": arm,
-                "state": decision.name,
-                "stage": decision.stage,
-                "state_since": before.state_since if same and before is not None else as_of,
-                "explanation": {**decision.as_json(), "arm": arm.value, "facts": _facts_summary(facts)},
-            }
+            (
+                decided.case_id,
+                as_of,
+                policy.code,
+                policy.version,
+                decided.arm.value,
+                state.name,
+                state.stage,
+                before[2] if same and before is not None else as_of,
+                decided.explanation(),
+            )
         )
     if rows:
-        db_session.execute(insert(CaseStrategy), rows)
+        _insert_rows(db_session, CaseStrategy, STRATEGY_COLUMNS, rows)
     if moved:
-        moved_ids = [case_id for case_id, _, _ in moved]
+        _close_stays(db_session, [row[0] for row in moved], as_of)
+        _insert_rows(db_session, CaseStateHistory, HISTORY_COLUMNS, moved)
+
+
+_IN_CHUNK = 10_000
+"""Ids per IN list where the ids cannot go as one array: SQLite binds at most 32,766 parameters."""
+
+
+def _close_stays(db_session: Session, case_ids: list[int], as_of: date) -> None:
+    """End the open state stays of ``case_ids`` on ``as_of``: one array parameter on PostgreSQL."""
+    if db_session.connection().dialect.name == "postgresql":
+        db_session.execute(
+            text("UPDATE case_state_history SET left_on = :day WHERE left_on IS NULL AND case_id = ANY(:ids)"),
+            {"day": as_of, "ids": case_ids},
+        )
+        return
+    for start in range(0, len(case_ids), _IN_CHUNK):
         db_session.execute(
             update(CaseStateHistory)
-            .where(CaseStateHistory.case_id.in_(moved_ids), CaseStateHistory.left_on.is_(None))
+            .where(CaseStateHistory.case_id.in_(case_ids[start : start + _IN_CHUNK]))
+            .where(CaseStateHistory.left_on.is_(None))
             .values(left_on=as_of)
         )
-        db_session.execute(
-            insert(CaseStateHistory),
-            [
-                {"case_id": case_id, "policy_code": d.policy_code, "arm": arm, "state": d.name, "entered_on": as_of}
-                for case_id, arm, d in moved
-            ],
-        )
+
+
+def _insert_rows(db_session: Session, model: Any, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert rows in storage form, JSON columns as ready JSON text: COPY on PostgreSQL, a bulk INSERT elsewhere."""
+    connection = db_session.connection()
+    source = model.__table__
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {source.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    # The JSON text goes in as it is; every other column keeps its type's conversion (dates, UTC instants).
+    target = table(
+        source.name,
+        *(column(name, Text() if isinstance(source.c[name].type, JSON) else source.c[name].type) for name in columns),
+    )
+    db_session.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def _recent_actions(db_session: Session, cases: range, as_of: date, longest: int) -> set[tuple[int, Treatment, date]]:
@@ -198,9 +298,7 @@ def _recent_actions(db_session: Session, cases: range, as_of: date, longest: int
     return {(row[0], row[1], row[2]) for row in db_session.execute(stmt)}
 
 
-def _write_actions(
-    db_session: Session, context: RunContext, cases: range, decisions: list[tuple[CaseFacts, Arm, PolicyDecision]]
-) -> dict[str, Any]:
+def _write_actions(db_session: Session, context: RunContext, cases: range, decisions: list[_Decided]) -> dict[str, Any]:
     """Replace the day's actions of the partition; cadence and the guard decide what is due and when."""
     as_of = context.as_of
     db_session.execute(
@@ -210,42 +308,53 @@ def _write_actions(
             CollectionAction.case_id < cases.stop,
         )
     )
-    longest = max((plan.every_days for _, _, d in decisions for plan in d.treatments), default=1)
-    recent = _recent_actions(db_session, cases, as_of, longest)
+    longest = max((plan.every_days for decided in decisions for plan in decided.state.treatments), default=1)
+    recent = _recent_actions(db_session, cases, as_of, longest) if longest > 1 else set()
     tenant = tenants.get(db_session=db_session, tenant_id=context.tenant_id)
-    pack = planning_pack(compliance.pack_for_tenant(tenant))
     work_day = as_of + timedelta(days=1)
     guard = compliance.debtor_guard_facts(
         db_session=db_session, case_ids=cases, until=datetime.combine(work_day, time(0), tzinfo=UTC)
     )
+    book = _GuardBook(planning_pack(compliance.pack_for_tenant(tenant)), work_day)
+    plans: dict[tuple[int, str, int], str] = {}
+    created_at = utcnow()
+    day = as_of.isoformat()
     rows = []
-    created = blocked = 0
-    for facts, arm, decision in decisions:
-        for index, plan in enumerate(decision.treatments):
-            if _done_lately(recent, facts.case_id, plan.treatment, as_of, plan.every_days):
+    blocked = 0
+    for decided in decisions:
+        state, case_id = decided.state, decided.case_id
+        for index, plan in enumerate(state.treatments):
+            if _done_lately(recent, case_id, plan.treatment, as_of, plan.every_days):
                 continue
-            row = {
-                "key": f"{facts.case_id}:{as_of.isoformat()}:{plan.treatment.value}:{index}",
-                "case_id": facts.case_id,
-                "as_of": as_of,
-                "treatment": plan.treatment,
-                "timing": plan.timing,
-                "plan": {**plan.model_dump(mode="json"), "third_parties": decision.third_parties.value},
-                "state": decision.name,
-                "arm": arm,
-                "status": ActionStatus.DUE,
-                "not_before": None,
-                "blocked_rules": [],
-            }
+            plan_key = (id(decided.shape.policy), state.name, index)
+            plan_json = plans.get(plan_key)
+            if plan_json is None:
+                plan_json = json.dumps({**plan.model_dump(mode="json"), "third_parties": state.third_parties.value})
+                plans[plan_key] = plan_json
+            status, not_before, rules = ActionStatus.DUE, None, "[]"
             channel = GUARDED.get(plan.treatment)
-            if channel is not None and facts.case_id in guard:
-                _guard(row, pack, guard[facts.case_id], channel, work_day, plan.timing)
-                blocked += row["status"] is ActionStatus.BLOCKED
-            rows.append(row)
-            created += 1
+            if channel is not None and case_id in guard:
+                status, not_before, rules = book.judge(guard[case_id], channel, plan.timing)
+                blocked += status is ActionStatus.BLOCKED
+            rows.append(
+                (
+                    f"{case_id}:{day}:{plan.treatment.value}:{index}",
+                    case_id,
+                    as_of,
+                    plan.treatment.value,
+                    plan.timing.value,
+                    plan_json,
+                    state.name,
+                    decided.arm.value,
+                    status.value,
+                    not_before,
+                    rules,
+                    created_at,
+                )
+            )
     if rows:
-        db_session.execute(insert(CollectionAction), rows)
-    return {"actions": created, "blocked": blocked}
+        _insert_rows(db_session, CollectionAction, ACTION_COLUMNS, rows)
+    return {"actions": len(rows), "blocked": blocked}
 
 
 def planning_pack(pack: RulePack) -> RulePack:
@@ -270,23 +379,47 @@ def _done_lately(
     return any((case_id, treatment, as_of - timedelta(days=days)) in recent_set for days in range(1, every_days))
 
 
-def _guard(
-    row: dict[str, Any],
-    pack: RulePack,
-    facts: tuple[Any, Any, str],
-    channel: ContactChannel,
-    work_day: date,
-    timing: Timing,
-) -> None:
-    """Ask the guard about the action at its planned time; a blocked one keeps its rules and reopening time."""
-    debtor, history, party_id = facts
-    planned_at = datetime.combine(work_day, PLANNED_AT[timing], tzinfo=debtor.home_zone)
-    attempt = PlannedContact(at=planned_at, channel=channel, party=Party.DEBTOR, party_id=party_id)
-    decision = decide(pack, debtor, attempt, history)
-    if decision.allowed:
-        row["not_before"] = planned_at
-        return
-    row["blocked_rules"] = decision.rule_ids
-    row["not_before"] = decision.next_allowed_at
-    same_day = decision.next_allowed_at is not None and decision.next_allowed_at.date() == work_day
-    row["status"] = ActionStatus.DUE if same_day else ActionStatus.BLOCKED
+class _GuardBook:
+    """The guard's answers for tomorrow's planned debtor contacts, each distinct question asked once.
+
+    The guard is a pure function of the pack, the debtor, the planned contact and
+    the history. Planned contacts differ only in channel, time, party id and the
+    debtor; a debtor contact's party id is read by no debtor-facing rule and, with
+    no contacts in the window, by no rule at all (third-party rules look the party
+    up in the history). So two cases with no contacts in the window, the same time
+    zones, the same holds and no consent windows get the same answer, and it is
+    asked once per (zones, holds, channel, timing). Cases with history are asked
+    one by one.
+    """
+
+    def __init__(self, pack: RulePack, work_day: date) -> None:
+        self.pack = pack
+        self.work_day = work_day
+        self._answers: dict[tuple[Any, ...], tuple[ActionStatus, datetime | None, str]] = {}
+
+    def judge(
+        self, facts: tuple[Debtor, ContactHistory, str], channel: ContactChannel, timing: Timing
+    ) -> tuple[ActionStatus, datetime | None, str]:
+        """(status, not_before, blocked rules as JSON) of a debtor contact planned at ``timing`` tomorrow."""
+        debtor, history, party_id = facts
+        if len(history) or debtor.consent_windows:
+            return self._ask(debtor, history, party_id, channel, timing)
+        key = (debtor.timezones, debtor.holds, channel, timing)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._ask(debtor, history, party_id, channel, timing)
+            self._answers[key] = found
+        return found
+
+    def _ask(
+        self, debtor: Debtor, history: ContactHistory, party_id: str, channel: ContactChannel, timing: Timing
+    ) -> tuple[ActionStatus, datetime | None, str]:
+        """Ask the guard at the planned time; a blocked action keeps its rules and its reopening time."""
+        planned_at = datetime.combine(self.work_day, PLANNED_AT[timing], tzinfo=debtor.home_zone)
+        attempt = PlannedContact(at=planned_at, channel=channel, party=Party.DEBTOR, party_id=party_id)
+        decision = decide(self.pack, debtor, attempt, history)
+        if decision.allowed:
+            return ActionStatus.DUE, planned_at, "[]"
+        next_at = decision.next_allowed_at
+        same_day = next_at is not None and next_at.date() == self.work_day
+        return (ActionStatus.DUE if same_day else ActionStatus.BLOCKED), next_at, json.dumps(decision.rule_ids)
