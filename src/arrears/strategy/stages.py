@@ -17,6 +17,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, s
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+from arrears.analytics.daily import stage_aggregate
 from arrears.audit import service as audit
 from arrears.cases.models import Case, CaseAssignment
 from arrears.contact import promises
@@ -458,6 +459,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("segment", stage_segment, partitioned=True),
     Stage("policy", stage_policy, partitioned=True),
     Stage("allocate", stage_allocate, partitioned=False),
+    Stage("aggregate", stage_aggregate, partitioned=False),
     Stage("report", stage_report, partitioned=False),
 )
 """The day, in order. Each stage is a barrier: every partition of one finishes before the next starts."""
