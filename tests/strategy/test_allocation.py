@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from arrears.strategy.allocation import CaseToAllocate, Collector, allocate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears.strategy.allocation import CaseToAllocate, Collector, allocate, allocate_by_scan
 
 EARLY = frozenset({"early"})
 LATE = frozenset({"late", "central"})
@@ -60,3 +63,46 @@ def test_a_state_no_team_works_leaves_the_case_unallocated() -> None:
 
 def test_a_team_with_no_stages_works_every_state() -> None:
     assert allocate([CaseToAllocate(1, "central", 1.0)], [Collector(10, 1)]).assigned == {1: 10}
+
+
+STATES = ("early", "middle", "late", "legal_review")
+TEAMS: tuple[frozenset[str], ...] = (frozenset(), EARLY, frozenset({"middle", "late"}), frozenset({"late"}))
+
+
+@st.composite
+def books(draw: st.DrawFn) -> tuple[list[CaseToAllocate], list[Collector]]:
+    """Collectors of varied teams, skills, languages and caps; cases of every state, with owners and ties."""
+    collectors = [
+        Collector(
+            user_id=user_id,
+            team_id=draw(st.integers(1, 3)),
+            stages=draw(st.sampled_from(TEAMS)),
+            languages=draw(st.sampled_from([frozenset(), frozenset({"yue"}), frozenset({"yue", "wuu"})])),
+            skills=draw(st.sampled_from([frozenset(), frozenset({"hardship"})])),
+            cap=draw(st.one_of(st.none(), st.integers(0, 6))),
+        )
+        for user_id in draw(st.lists(st.integers(1, 30), min_size=1, max_size=12, unique=True))
+    ]
+    owners = [None, 999, *(collector.user_id for collector in collectors)]
+    cases = [
+        CaseToAllocate(
+            case_id=case_id,
+            state=draw(st.sampled_from(STATES)),
+            difficulty=draw(st.sampled_from([0.0, 0.1, 0.2, 0.3, 1.5, 7.25, 12.0])),
+            current_user_id=draw(st.sampled_from(owners)),
+            skill=draw(st.sampled_from([None, "hardship"])),
+            language=draw(st.sampled_from([None, "yue", "wuu"])),
+        )
+        for case_id in draw(st.lists(st.integers(1, 500), max_size=60, unique=True))
+    ]
+    return cases, collectors
+
+
+@settings(max_examples=300, deadline=None)
+@given(books())
+def test_the_heap_allocation_gives_every_case_the_collector_the_plain_scan_gives(
+    book: tuple[list[CaseToAllocate], list[Collector]],
+) -> None:
+    """Grouping collectors in heaps by load changes how the best one is found, never who it is (nor any load)."""
+    cases, collectors = book
+    assert allocate(cases, collectors) == allocate_by_scan(cases, collectors)
