@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +24,7 @@ from arrears.org.models import Tenant
 from arrears.portfolio.enums import MaritalStatus
 from arrears.portfolio.models import Borrower
 from arrears.strategy.enums import Quadrant
-from arrears.strategy.features import read_entry_history, read_features, write_segments
+from arrears.strategy.features import CASE_FEATURE_SCHEMA, read_entry_history, read_features, write_segments
 from arrears.strategy.models import CaseSegment
 from arrears.strategy.segmentation import segment
 from tests.factories import Factories
@@ -246,3 +249,136 @@ def test_entry_history_reads_entries_payments_promises_and_attempts(db_session: 
     assert history.payments.rows() == [(loan.id, date(2026, 2, 5))]
     assert history.promises.rows() == [(case.id, date(2026, 2, 5), "kept")]
     assert history.attempts.rows() == [(case.id, datetime(2026, 2, 3, 10), True)]
+
+
+def _varied_book(db_session: Session, factories: Factories, seed: int) -> Tenant:
+    """Cases with zero to two loans, positions or none, entries, promises, tagged and untagged attempts, at random."""
+    rng = random.Random(seed)
+    tenant = factories.tenant()
+    statuses = list(PromiseStatus)
+    for number in range(14):
+        case, loan = _case_with_loan(
+            factories,
+            tenant,
+            monthly_income=rng.choice([None, Decimal("3500.50"), Decimal("12000.00")]),
+            employer=rng.choice([None, "", "  ", "华为"]),
+            owns_home=rng.choice([None, True, False]),
+            marital_status=rng.choice(list(MaritalStatus)),
+            children=rng.choice([None, 0, 2]),
+            birth_date=rng.choice([None, date(1960, 3, 15), date(2001, 3, 16)]),
+        )
+        if number % 5 == 4:
+            case.status, case.closed_on = CaseStatus.CLOSED, AS_OF - timedelta(days=rng.choice([0, -1]))
+        loans = [loan]
+        if rng.random() < 0.4:
+            second = factories.loan(tenant=tenant)
+            second.borrower_id = loan.borrower_id
+            loans.append(second)
+        if rng.random() < 0.2:
+            loans = []  # the borrower's loans are with another tenant: no position at all
+            loan.tenant_id = factories.tenant().id
+        for each in loans:
+            if rng.random() < 0.8:
+                _position(db_session, each, dpd=rng.randint(0, 120), overdue=rng.choice(["0.00", "10.05", "999.99"]))
+            for _ in range(rng.randint(0, 3)):
+                _entry(
+                    db_session,
+                    each,
+                    AS_OF - timedelta(days=rng.choice([0, 1, 200, 364, 365, -1])),
+                    rng.choice([0, 1, 2]),
+                )
+        for _ in range(rng.randint(0, 3)):
+            _promise(db_session, case, rng.choice(statuses), rng.choice([None, AS_OF, AS_OF + timedelta(days=1)]))
+        for _ in range(rng.randint(0, 4)):
+            at = _at(AS_OF - timedelta(days=rng.choice([0, 0, 1, 5, -1])), hour=rng.choice([0, 10, 23]))
+            _attempt(
+                db_session,
+                case,
+                at,
+                connected=rng.random() < 0.5,
+                reason_code=rng.choice([None, "job_loss", "salary_late"]),
+                persona=rng.choice([None, "victim", "hostile"]),
+            )
+    db_session.flush()
+    return tenant
+
+
+def _features_case_by_case(db_session: Session, tenant: Tenant, case_ids: range | None) -> pl.DataFrame:
+    """The features read the plain way: every case's rows fetched and counted in Python (the oracle)."""
+    end = datetime.combine(AS_OF + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    rows = []
+    cases = db_session.scalars(select(Case).where(Case.tenant_id == tenant.id).order_by(Case.id)).all()
+    for case in cases:
+        if case.opened_on > AS_OF or (case.closed_on is not None and case.closed_on <= AS_OF):
+            continue
+        if case_ids is not None and case.id not in case_ids:
+            continue
+        borrower = db_session.get_one(Borrower, case.borrower_id)
+        loans = db_session.scalars(
+            select(Loan).where(Loan.borrower_id == case.borrower_id, Loan.tenant_id == case.tenant_id)
+        ).all()
+        positions = [db_session.get(LoanPosition, loan.id) for loan in loans]
+        known = [position for position in positions if position is not None]
+        entries = [
+            entry
+            for loan in loans
+            for entry in db_session.scalars(select(BucketHistory).where(BucketHistory.loan_id == loan.id))
+            if entry.dpd_at_entry <= 1 and AS_OF - timedelta(days=365) < entry.entered_on <= AS_OF
+        ]
+        promises = [
+            promise
+            for promise in db_session.scalars(select(PromiseToPay).where(PromiseToPay.case_id == case.id))
+            if (promise.resolved_on or promise.due_on) <= AS_OF
+        ]
+        attempts = sorted(
+            (
+                attempt
+                for attempt in db_session.scalars(select(ContactAttempt).where(ContactAttempt.case_id == case.id))
+                if attempt.attempted_at < end
+            ),
+            key=lambda attempt: (attempt.attempted_at, attempt.id),
+        )
+        debtor = [attempt for attempt in attempts if attempt.third_party_id is None]
+        reasons = [attempt.reason_code for attempt in attempts if attempt.reason_code is not None]
+        personas = [attempt.persona for attempt in attempts if attempt.persona is not None]
+        status_count = Counter(promise.status for promise in promises)
+        rows.append(
+            {
+                "case_id": case.id,
+                "monthly_income": None if borrower.monthly_income is None else float(borrower.monthly_income),
+                "has_employer": None if borrower.employer is None else bool(borrower.employer.strip()),
+                "owns_home": borrower.owns_home,
+                "marital_status": borrower.marital_status.value,
+                "children": borrower.children,
+                "is_local": borrower.is_local,
+                "birth_date": borrower.birth_date,
+                "entries_last_year": len(entries),
+                "promises_kept": status_count[PromiseStatus.KEPT],
+                "promises_partly_kept": status_count[PromiseStatus.PARTLY_KEPT],
+                "promises_broken": status_count[PromiseStatus.BROKEN],
+                "attempts": len(debtor),
+                "connected": sum(attempt.connected for attempt in debtor),
+                "reason": reasons[-1] if reasons else None,
+                "persona": personas[-1] if personas else None,
+                "borrower_id": borrower.id,
+                "days_past_due": max((position.days_past_due for position in known), default=0),
+                "overdue_cents": sum(
+                    int((p.overdue_principal + p.overdue_interest + p.overdue_charges) * 100) for p in known
+                ),
+                "principal_cents": sum(int(loan.principal * 100) for loan in loans),
+            }
+        )
+    return pl.DataFrame(rows, schema=CASE_FEATURE_SCHEMA, orient="row")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_features_of_a_varied_book_are_what_reading_case_by_case_gives(
+    db_session: Session, factories: Factories, seed: int
+) -> None:
+    """One query per aggregate joined in memory reads what fetching and counting each case's rows reads."""
+    tenant = _varied_book(db_session, factories, seed)
+    first = db_session.scalar(select(func.min(Case.id)).where(Case.tenant_id == tenant.id))
+    assert first is not None
+    for case_ids in (None, range(first + 3, first + 9)):
+        fast = read_features(db_session=db_session, tenant_id=tenant.id, as_of=AS_OF, case_ids=case_ids)
+        assert_frame_equal(fast, _features_case_by_case(db_session, tenant, case_ids))

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import BigInteger, Select, and_, case, delete, func, insert, select, type_coerce
+from sqlalchemy import BigInteger, Select, Table, and_, case, delete, func, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,6 +25,7 @@ from arrears.delinquency.models import BucketHistory
 from arrears.errors import InvalidInput
 from arrears.ledger.models import Loan, LoanPosition, Payment
 from arrears.portfolio.models import Borrower
+from arrears.strategy.bulk import insert_rows
 from arrears.strategy.definitions import DELINQUENCY_ENTRY_MAX_DPD
 from arrears.strategy.models import CaseSegment
 from arrears.strategy.segmentation import FEATURE_SCHEMA
@@ -62,15 +63,17 @@ def _end_of(day: date) -> datetime:
 
 
 def read_features(*, db_session: Session, tenant_id: int, as_of: date, case_ids: range | None = None) -> pl.DataFrame:
-    """One row per case open at the end of ``as_of`` (columns :data:`CASE_FEATURE_SCHEMA`)."""
+    """One row per case open at the end of ``as_of`` (columns :data:`CASE_FEATURE_SCHEMA`), in case-id order.
+
+    The cases with their borrowers are one query and each aggregate (positions,
+    delinquency entries, promises, attempts, the latest tags) another, joined
+    on the case id in memory. As one statement of outer-joined GROUP BY
+    subqueries, the planner, misled by statistics that lag a run's fresh rows,
+    would re-run an aggregate for every case (minutes on a large book); each
+    query alone has no such plan to pick.
+    """
     cases = _case_filter(tenant_id, as_of, case_ids)
-    positions = _positions_by_case(cases).subquery()
-    entries = _entries_by_case(cases, as_of).subquery()
-    promises = _promises_by_case(cases, as_of).subquery()
-    attempts = _attempts_by_case(cases, as_of).subquery()
-    reasons = _latest_tag(cases, as_of, ContactAttempt.reason_code).subquery()
-    personas = _latest_tag(cases, as_of, ContactAttempt.persona).subquery()
-    stmt = (
+    borrowers = (
         select(
             Case.id,
             Borrower.id,
@@ -81,32 +84,25 @@ def read_features(*, db_session: Session, tenant_id: int, as_of: date, case_ids:
             Borrower.children,
             Borrower.is_local,
             Borrower.birth_date,
-            entries.c.entries,
-            promises.c.kept,
-            promises.c.partly_kept,
-            promises.c.broken,
-            attempts.c.attempts,
-            attempts.c.connected,
-            reasons.c.tag,
-            personas.c.tag,
-            positions.c.days_past_due,
-            positions.c.overdue_cents,
-            positions.c.principal_cents,
         )
         .join(Borrower, Borrower.id == Case.borrower_id)
-        .outerjoin(positions, positions.c.case_id == Case.id)
-        .outerjoin(entries, entries.c.case_id == Case.id)
-        .outerjoin(promises, promises.c.case_id == Case.id)
-        .outerjoin(attempts, attempts.c.case_id == Case.id)
-        .outerjoin(reasons, and_(reasons.c.case_id == Case.id, reasons.c.rank == 1))
-        .outerjoin(personas, and_(personas.c.case_id == Case.id, personas.c.rank == 1))
         .where(*cases)
-        .order_by(Case.id)
     )
-    return _shape(_frame(db_session, stmt, _RAW_SCHEMA))
+    frame = _frame(db_session, borrowers, _BORROWER_SCHEMA)
+    parts = (
+        (_entries_by_case(cases, as_of), _ENTRY_COUNT_SCHEMA),
+        (_promises_by_case(cases, as_of), _PROMISE_COUNT_SCHEMA),
+        (_attempts_by_case(cases, as_of), _ATTEMPT_COUNT_SCHEMA),
+        (_latest_tag(cases, as_of, ContactAttempt.reason_code), {"case_id": pl.Int64, "reason": pl.String}),
+        (_latest_tag(cases, as_of, ContactAttempt.persona), {"case_id": pl.Int64, "persona": pl.String}),
+        (_positions_by_case(cases), _POSITION_SCHEMA),
+    )
+    for stmt, schema in parts:
+        frame = frame.join(_frame(db_session, stmt, schema), on="case_id", how="left")
+    return _shape(frame.sort("case_id"))
 
 
-_RAW_SCHEMA: dict[str, type[pl.DataType]] = {
+_BORROWER_SCHEMA: dict[str, type[pl.DataType]] = {
     "case_id": pl.Int64,
     "borrower_id": pl.Int64,
     "income_cents": pl.Int64,
@@ -116,14 +112,17 @@ _RAW_SCHEMA: dict[str, type[pl.DataType]] = {
     "children": pl.Int64,
     "is_local": pl.Boolean,
     "birth_date": pl.Date,
-    "entries_last_year": pl.Int64,
+}
+_ENTRY_COUNT_SCHEMA: dict[str, type[pl.DataType]] = {"case_id": pl.Int64, "entries_last_year": pl.Int64}
+_PROMISE_COUNT_SCHEMA: dict[str, type[pl.DataType]] = {
+    "case_id": pl.Int64,
     "promises_kept": pl.Int64,
     "promises_partly_kept": pl.Int64,
     "promises_broken": pl.Int64,
-    "attempts": pl.Int64,
-    "connected": pl.Int64,
-    "reason": pl.String,
-    "persona": pl.String,
+}
+_ATTEMPT_COUNT_SCHEMA: dict[str, type[pl.DataType]] = {"case_id": pl.Int64, "attempts": pl.Int64, "connected": pl.Int64}
+_POSITION_SCHEMA: dict[str, type[pl.DataType]] = {
+    "case_id": pl.Int64,
     "days_past_due": pl.Int64,
     "overdue_cents": pl.Int64,
     "principal_cents": pl.Int64,
@@ -238,39 +237,49 @@ def _attempts_by_case(cases: list[ColumnElement[bool]], as_of: date) -> Select[*
 
 
 def _latest_tag(cases: list[ColumnElement[bool]], as_of: date, column: Any) -> Select[*tuple[Any, ...]]:
-    """Each case's tags ranked newest first; rank 1 is the latest non-null one up to ``as_of``."""
+    """Each case's latest non-null tag up to ``as_of`` (its tags ranked newest first, rank 1 kept)."""
     rank = func.row_number().over(
         partition_by=ContactAttempt.case_id,
         order_by=(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc()),
     )
-    return (
+    ranked = (
         select(ContactAttempt.case_id.label("case_id"), column.label("tag"), rank.label("rank"))
         .join(Case, Case.id == ContactAttempt.case_id)
         .where(*cases, column.is_not(None), ContactAttempt.attempted_at < _end_of(as_of))
+        .subquery()
     )
+    return select(ranked.c.case_id, ranked.c.tag).where(ranked.c.rank == 1)
 
 
-def write_segments(*, db_session: Session, frame: pl.DataFrame, as_of: date) -> int:
+def write_segments(*, db_session: Session, frame: pl.DataFrame, as_of: date, within: range | None = None) -> int:
     """Replace the segments of ``frame``'s cases for ``as_of``: delete, then one bulk insert (idempotent per day).
 
     ``frame`` holds :data:`SEGMENT_ROW_COLUMNS`; ``propensity`` is a probability
-    (float) stored exactly as four decimals. Returns the number of rows written.
+    (float) stored exactly as four decimals. ``within`` is the case-id range
+    the frame covers (the run's partition): that date's rows in it are
+    replaced with one DELETE by range instead of by lists of ids. Returns the
+    number of rows written.
     """
     missing = [name for name in SEGMENT_ROW_COLUMNS if name not in frame.columns]
     if missing:
         raise InvalidInput(f"the segment frame lacks {', '.join(missing)}", where="write_segments")
-    rows = (
-        frame.select(SEGMENT_ROW_COLUMNS)
-        .with_columns(
-            pl.col("propensity").round(4).cast(pl.Decimal(precision=6, scale=4)).cast(pl.String),
-            as_of=pl.lit(as_of, dtype=pl.Date),
+    case_ids: list[int] = frame["case_id"].to_list()
+    if within is not None and case_ids and not (min(case_ids) in within and max(case_ids) in within):
+        raise InvalidInput("the segment frame holds cases outside its range", where="write_segments")
+    rows = frame.select(
+        "case_id",
+        pl.lit(as_of, dtype=pl.Date).alias("as_of"),
+        *SEGMENT_ROW_COLUMNS[1:],
+    ).with_columns(pl.col("propensity").round(4).cast(pl.Decimal(precision=6, scale=4)).cast(pl.String))
+    if within is None:
+        _delete_segments(db_session, case_ids, as_of)
+    else:
+        db_session.execute(
+            delete(CaseSegment).where(
+                CaseSegment.as_of == as_of, CaseSegment.case_id >= within.start, CaseSegment.case_id < within.stop
+            )
         )
-        .to_dicts()
-    )
-    _delete_segments(db_session, frame["case_id"].to_list(), as_of)
-    if rows:
-        db_session.execute(insert(CaseSegment), rows)
-    return len(rows)
+    return insert_rows(db_session, cast(Table, CaseSegment.__table__), rows.columns, rows.rows())
 
 
 def _delete_segments(db_session: Session, case_ids: Sequence[int], as_of: date) -> None:

@@ -111,7 +111,7 @@ def stage_segment(db_session: Session, context: RunContext, cases: range) -> dic
         return {"cases": 0}
     model = propensity.active_model(db_session=db_session, tenant_id=context.tenant_id)
     frame = propensity.segment_cases(features, as_of=context.as_of, model=model)
-    written = write_segments(db_session=db_session, frame=frame, as_of=context.as_of)
+    written = write_segments(db_session=db_session, frame=frame, as_of=context.as_of, within=cases)
     quadrants = Counter(str(value) for value in frame["quadrant"].to_list())
     return {"cases": written, **{f"quadrant_{name}": count for name, count in sorted(quadrants.items())}}
 
