@@ -3,6 +3,8 @@ and the sample policy reproducing DOMAIN.md's staged treatment."""
 
 from __future__ import annotations
 
+import itertools
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from arrears.compliance.enums import HoldType
 from arrears.contact.enums import Outcome
 from arrears.strategy.enums import PhoneTarget, Quadrant, ThirdPartyUse, Treatment
-from arrears.strategy.evaluate import CHECKS, evaluate, explain_text, failures
+from arrears.strategy.evaluate import CHECKS, Evaluator, evaluate, explain_text, failures
 from arrears.strategy.policy import Conditions, Escalation, Policy, bundled_policy
 from tests.strategy.policy_docs import document, facts, plan, state
 
@@ -278,3 +280,43 @@ def test_evaluation_never_moves_a_case_down_even_on_an_unchecked_policy() -> Non
     decision = evaluate(unchecked, facts(days_past_due=12, broken_promises=1))
     assert decision.name == "late"
     assert decision.escalation is None
+
+
+GRID = list(
+    itertools.product(
+        (0, 1, 6, 11, 31, 91),  # days past due: each rung of the sample ladder
+        (D("4999.99"), D("5000.00")),  # balance
+        (frozenset(), frozenset({HoldType.DISPUTE})),
+        ((False, False), (True, False), (True, True)),  # promise open, due today
+        (0, 2),  # broken promises
+        (0, 3, 6),  # failed attempts: below and at both thresholds
+        (False, True),  # habitual late payer
+    )
+)
+
+
+@pytest.mark.parametrize("policy", [SAMPLE, FIRM, LADDER], ids=lambda policy: policy.code)
+def test_the_evaluator_decides_and_explains_every_case_as_evaluate_does(policy: Policy) -> None:
+    """Shared shapes only ever quote each case's own facts: decisions and their JSON text are evaluate's."""
+    evaluator = Evaluator(policy)
+    for round_ in range(2):  # the second round's facts differ, but never across a bound: it makes no new shape
+        step = round_
+        for number, (dpd, balance, holds, (open_, due_today), broken, failed, habitual) in enumerate(GRID):
+            case = facts(
+                case_id=number + round_ * len(GRID),
+                days_past_due=dpd + step if dpd else 0,
+                balance=balance + (D("0.01") if balance >= 5000 else D("-0.01")) * step,
+                active_holds=holds,
+                promise_open=open_,
+                promise_due_today=due_today,
+                broken_promises=broken + step if broken else 0,
+                failed_attempts=failed + step if failed else 0,
+                habitual_late=habitual,
+            )
+            previous = (None, "early", "late")[(number + round_) % 3]
+            expected = evaluate(policy, case, previous_state=previous)
+            assert evaluator.evaluate(case, previous_state=previous) == expected
+            assert evaluator.shape(case).as_json_text(case, previous) == json.dumps(expected.as_json())
+        if round_ == 0:
+            shapes = len(evaluator._shapes)
+    assert len(evaluator._shapes) == shapes < len(GRID)
