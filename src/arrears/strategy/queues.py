@@ -55,19 +55,21 @@ def rank_queues(candidates: Iterable[QueueCandidate], *, opens_at: datetime) -> 
     """Per collector, the day's cases in working order (rank 1 first).
 
     ``opens_at`` is the start of the first pass: a case the guard allows by
-    then counts as available now.
+    then counts as available now. Each candidate's expected value is computed
+    once and serves both the order and the stored figure.
     """
-    by_user: dict[int, list[QueueCandidate]] = defaultdict(list)
+    by_user: dict[int, list[tuple[tuple[int, float, Decimal, int], QueueCandidate, Decimal]]] = defaultdict(list)
     for candidate in candidates:
-        by_user[candidate.user_id].append(candidate)
+        value = expected_value(candidate)
+        by_user[candidate.user_id].append((_order(candidate, opens_at, value), candidate, value))
     queues = {}
     for user_id, mine in by_user.items():
-        ordered = sorted(mine, key=lambda c: _order(c, opens_at))
-        queues[user_id] = [Ranked(c, rank, expected_value(c)) for rank, c in enumerate(ordered, start=1)]
+        mine.sort(key=lambda keyed: keyed[0])
+        queues[user_id] = [Ranked(c, rank, value) for rank, (_, c, value) in enumerate(mine, start=1)]
     return queues
 
 
-def _order(candidate: QueueCandidate, opens_at: datetime) -> tuple[int, float, Decimal, int]:
+def _order(candidate: QueueCandidate, opens_at: datetime, value: Decimal) -> tuple[int, float, Decimal, int]:
     held_back = candidate.not_before is not None and candidate.not_before > opens_at
     opens = candidate.not_before.timestamp() if held_back and candidate.not_before is not None else 0.0
-    return (0 if candidate.promise_due_today else 1, opens, -expected_value(candidate), candidate.case_id)
+    return (0 if candidate.promise_due_today else 1, opens, -value, candidate.case_id)

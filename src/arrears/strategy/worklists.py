@@ -18,8 +18,23 @@ from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, Table, delete, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    column,
+    delete,
+    func,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from arrears.audit import service as audit
 from arrears.cases.models import Case, CaseAssignment
@@ -118,6 +133,9 @@ def allocate_day(*, db_session: Session, tenant_id: int, as_of: date, actor: str
         ("case_id", "user_id", "changed"),
         [(case_id, result.assigned.get(case_id), case_id in changed) for case_id in worked],
     )
+    if connection.dialect.name == "postgresql":
+        # Temporary tables are never analysed by autovacuum: without figures the joins below are planned blind.
+        connection.execute(text(f"ANALYZE {_ALLOCATION.name}"))
     _write_assignments(db_session, tenant_id, as_of, actor, changed, current, worked, collectors)
     _assign_actions(db_session, as_of)
     queued = _write_queues(db_session, tenant_id, as_of, result, worked)
@@ -133,17 +151,9 @@ def allocate_day(*, db_session: Session, tenant_id: int, as_of: date, actor: str
 
 def read_worked(*, db_session: Session, tenant_id: int, as_of: date) -> dict[int, WorkedCase]:
     """The cases with a call or visit due on ``as_of``, in case-id order, with their state's facts."""
-    facts = CaseStrategy.explanation
+    facts = _facts_columns(db_session)
     stmt = (
-        select(
-            CaseStrategy.case_id,
-            CaseStrategy.state,
-            CaseStrategy.state_since,
-            facts[("facts", "overdue_total")].as_string(),
-            facts[("facts", "propensity")].as_string(),
-            facts[("facts", "reason")].as_string(),
-            facts[("facts", "broken_promises")].as_integer(),
-        )
+        select(CaseStrategy.case_id, CaseStrategy.state, CaseStrategy.state_since, *facts)
         .join(Case, Case.id == CaseStrategy.case_id)
         .where(Case.tenant_id == tenant_id, CaseStrategy.as_of == as_of)
         .where(
@@ -155,6 +165,8 @@ def read_worked(*, db_session: Session, tenant_id: int, as_of: date) -> dict[int
         )
         .order_by(CaseStrategy.case_id)
     )
+    if db_session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.outerjoin(_FACTS_RECORD, true())
     return {
         case_id: WorkedCase(
             case_id=case_id,
@@ -163,10 +175,31 @@ def read_worked(*, db_session: Session, tenant_id: int, as_of: date) -> dict[int
             overdue_total=Decimal(overdue or "0"),
             propensity=Decimal(propensity or "0.5"),
             reason=reason,
-            broken_promise=(broken or 0) > 0,
+            broken_promise=int(broken or 0) > 0,
         )
         for case_id, state, state_since, overdue, propensity, reason, broken in db_session.execute(stmt)
     }
+
+
+_FACT_FIELDS = (("overdue_total", String), ("propensity", String), ("reason", String), ("broken_promises", Integer))
+"""The facts of a state's explanation that allocation and queues use, with their SQL types."""
+
+_FACTS_RECORD = (
+    func.json_to_record(CaseStrategy.explanation.op("->")("facts"))
+    .table_valued(*(column(name, kind) for name, kind in _FACT_FIELDS))
+    .render_derived(name="facts", with_types=True)
+)
+"""PostgreSQL: the explanation's facts as one record, parsed once per row (a path per field parses it per field)."""
+
+
+def _facts_columns(db_session: Session) -> list[ColumnElement[Any]]:
+    if db_session.get_bind().dialect.name == "postgresql":
+        return [_FACTS_RECORD.c[name] for name, _ in _FACT_FIELDS]
+    explanation = CaseStrategy.explanation
+    return [
+        explanation[("facts", name)].as_integer() if kind is Integer else explanation[("facts", name)].as_string()
+        for name, kind in _FACT_FIELDS
+    ]
 
 
 def current_owners(*, db_session: Session, tenant_id: int) -> dict[int, int]:
@@ -251,7 +284,11 @@ def _assign_actions(db_session: Session, as_of: date) -> None:
     actions = cast(Table, CollectionAction.__table__)
     db_session.execute(
         update(actions)
-        .where(actions.c.as_of == as_of, actions.c.case_id == _ALLOCATION.c.case_id)
+        .where(
+            actions.c.as_of == as_of,
+            actions.c.case_id == _ALLOCATION.c.case_id,
+            actions.c.user_id.is_distinct_from(_ALLOCATION.c.user_id),
+        )
         .values(user_id=_ALLOCATION.c.user_id)
     )
 
