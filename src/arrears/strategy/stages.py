@@ -152,16 +152,20 @@ def stage_report(db_session: Session, context: RunContext, _cases: range) -> dic
         .group_by(CaseStrategy.arm, CaseStrategy.state)
     ):
         arms.setdefault(arm.value, {})[str(state)] = int(count)
+    of_the_day = (CollectionAction.as_of == context.as_of, CollectionAction.case_id.in_(tenant_cases))
     actions = Counter[str]()
-    blocked = Counter[str]()
-    for treatment, status, rules in db_session.execute(
-        select(CollectionAction.treatment, CollectionAction.status, CollectionAction.blocked_rules).where(
-            CollectionAction.as_of == context.as_of, CollectionAction.case_id.in_(tenant_cases)
-        )
+    for treatment, count in db_session.execute(
+        select(CollectionAction.treatment, func.count())
+        .where(*of_the_day)
+        .group_by(CollectionAction.treatment)
+        .order_by(CollectionAction.treatment)
     ):
-        actions[treatment.value] += 1
-        if status is ActionStatus.BLOCKED:
-            blocked.update(rules)
+        actions[treatment.value] += int(count)
+    blocked = Counter[str]()
+    for rules in db_session.scalars(
+        select(CollectionAction.blocked_rules).where(*of_the_day, CollectionAction.status == ActionStatus.BLOCKED)
+    ):
+        blocked.update(rules)
     report = {
         **run.report,
         "stages": {stage: dict(counts) for stage, counts in totals.items()},
