@@ -87,13 +87,17 @@ def settle(
         status = judge(amount=promise.amount, paid=promise.paid, due_on=promise.due_on, as_of=as_of)
         if status is not PromiseStatus.OPEN:
             changed.setdefault(status, []).append(promise)
+    judged: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for status, promises in changed.items():
         for promise in promises:
-            db_session.execute(
-                update(PromiseToPay)
-                .where(PromiseToPay.id == promise.id)
-                .values(status=status, amount_paid=promise.paid, resolved_on=min(as_of, promise.due_on))
+            judged.append(
+                {
+                    "id": promise.id,
+                    "status": status,
+                    "amount_paid": promise.paid,
+                    "resolved_on": min(as_of, promise.due_on),
+                }
             )
             audits.append(
                 {
@@ -105,6 +109,8 @@ def settle(
                     "details": {"case_id": promise.case_id, "amount": str(promise.amount), "paid": str(promise.paid)},
                 }
             )
-    if audits:
+    if judged:
+        # One statement run for every judged promise (by primary key), not one round trip each.
+        db_session.execute(update(PromiseToPay), judged)
         audit.record_many(db_session=db_session, rows=audits)
     return Counter({status.value: len(promises) for status, promises in changed.items()})
