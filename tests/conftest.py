@@ -9,8 +9,10 @@ skipping it silently.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = request.getfixturevalue("postgres_database")
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session: migrating costs seconds, copying it milliseconds."""
+    path = tmp_path_factory.mktemp("template") / "arrears.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def copy_sqlite(template: Path, path: Path) -> str:
+    """Copy ``template`` to ``path`` with SQLite's backup API (safe in WAL mode); the copy's URL."""
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as target:
+        source.backup(target)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def data_dir(sqlite_template: Path, tmp_path: Path) -> Path:
+    """A data directory (``ARREARS_DATA_DIR``) of this test's own, holding a migrated embedded database."""
+    copy_sqlite(sqlite_template, tmp_path / "arrears.sqlite3")
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

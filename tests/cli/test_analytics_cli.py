@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -17,20 +15,19 @@ from sqlalchemy.orm import Session
 from arrears.cases.models import Case
 from arrears.contact.enums import PromiseStatus
 from arrears.contact.models import PromiseToPay
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.org import service as tenants
 from arrears.portfolio.models import Borrower
+from tests.arrears_cli import Completed, run_arrears
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
+Run = Callable[..., Completed]
 MARCH = ("--tenant", "acme", "--from", "2026-03-01", "--to", "2026-03-31")
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Run:
+def run(data_dir: Path) -> Run:
     """A database with two promises due in March: 100 kept in full, 300 broken."""
-    url = f"sqlite:///{tmp_path}/arrears.sqlite3"
-    upgrade(url)
+    url = f"sqlite:///{data_dir}/arrears.sqlite3"
     engine = create_db_engine(url)
     with Session(engine) as db_session, db_session.begin():
         tenant = tenants.get_or_create(db_session=db_session, code="acme")
@@ -52,14 +49,8 @@ def run(tmp_path: Path) -> Run:
             )
     engine.dispose()
 
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears.cli.main", *args],
-            capture_output=True,
-            text=True,
-            env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
+    def invoke(*args: str) -> Completed:
+        return run_arrears(*args, env={"ARREARS_DATA_DIR": str(data_dir)})
 
     return invoke
 

@@ -2,42 +2,35 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from arrears.db.migrate import upgrade
+from tests.arrears_cli import Completed, run_arrears
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "product-cash12.yaml"
 
+Run = Callable[..., Completed]
+
 
 @pytest.fixture
-def run(tmp_path: Path) -> object:
-    upgrade(f"sqlite:///{tmp_path}/arrears.sqlite3")
-
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears.cli.main", *args],
-            capture_output=True,
-            text=True,
-            env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
+def run(data_dir: Path) -> Run:
+    def invoke(*args: str) -> Completed:
+        return run_arrears(*args, env={"ARREARS_DATA_DIR": str(data_dir)})
 
     return invoke
 
 
-def test_loading_the_same_rules_twice_keeps_one_version(run: object, tmp_path: Path) -> None:
-    assert run("tenant", "create", "acme").returncode == 0  # type: ignore[operator]
-    first = run("product", "load", str(EXAMPLE), "--tenant", "acme")  # type: ignore[operator]
-    again = run("product", "load", str(EXAMPLE), "--tenant", "acme")  # type: ignore[operator]
+def test_loading_the_same_rules_twice_keeps_one_version(run: Run, tmp_path: Path) -> None:
+    assert run("tenant", "create", "acme").returncode == 0
+    first = run("product", "load", str(EXAMPLE), "--tenant", "acme")
+    again = run("product", "load", str(EXAMPLE), "--tenant", "acme")
     assert "rules version 1" in first.stdout
     assert "rules version 1" in again.stdout
     changed = tmp_path / "changed.yaml"
     changed.write_text(EXAMPLE.read_text(encoding="utf-8").replace("grace_days: 3", "grace_days: 5"), encoding="utf-8")
-    assert "rules version 2" in run("product", "load", str(changed), "--tenant", "acme").stdout  # type: ignore[operator]
+    assert "rules version 2" in run("product", "load", str(changed), "--tenant", "acme").stdout
 
 
 @pytest.mark.parametrize(
@@ -54,31 +47,26 @@ def test_loading_the_same_rules_twice_keeps_one_version(run: object, tmp_path: P
         ),
     ],
 )
-def test_a_bad_product_file_gets_one_line_and_exit_2(run: object, tmp_path: Path, content: str, message: str) -> None:
-    run("tenant", "create", "acme")  # type: ignore[operator]
+def test_a_bad_product_file_gets_one_line_and_exit_2(run: Run, tmp_path: Path, content: str, message: str) -> None:
+    run("tenant", "create", "acme")
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(content.encode("utf-8", errors="surrogateescape"))
-    result = run("product", "load", str(bad), "--tenant", "acme")  # type: ignore[operator]
+    result = run("product", "load", str(bad), "--tenant", "acme")
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_an_unknown_tenant_is_not_found(run: object) -> None:
-    result = run("product", "load", str(EXAMPLE), "--tenant", "nobody")  # type: ignore[operator]
+def test_an_unknown_tenant_is_not_found(run: Run) -> None:
+    result = run("product", "load", str(EXAMPLE), "--tenant", "nobody")
     assert result.returncode == 4
     assert "arrears tenant create" in result.stderr
 
 
-def _bare(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arrears.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **env},
-        check=False,
-    )
+def _bare(tmp_path: Path, *args: str, **env: str) -> Completed:
+    """``arrears`` on an empty data directory: no database file, no schema."""
+    return run_arrears(*args, env={"ARREARS_DATA_DIR": str(tmp_path), **env})
 
 
 def test_a_database_without_the_schema_says_to_upgrade(tmp_path: Path) -> None:
@@ -96,9 +84,9 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_directory_is_not_a_product_file(run: object, tmp_path: Path) -> None:
-    run("tenant", "create", "acme")  # type: ignore[operator]
-    result = run("product", "load", str(tmp_path), "--tenant", "acme")  # type: ignore[operator]
+def test_a_directory_is_not_a_product_file(run: Run, tmp_path: Path) -> None:
+    run("tenant", "create", "acme")
+    result = run("product", "load", str(tmp_path), "--tenant", "acme")
     assert result.returncode == 2
     assert "cannot read" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,26 +9,17 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from arrears.db.migrate import upgrade
 from arrears.org import passwords
 from arrears.org.models import User
+from tests.arrears_cli import Completed, run_arrears
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
+Run = Callable[..., Completed]
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Run:
-    upgrade(f"sqlite:///{tmp_path}/arrears.sqlite3")
-
-    def invoke(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears.cli.main", *args],
-            capture_output=True,
-            text=True,
-            input=stdin,
-            env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
-            check=False,
-        )
+def run(data_dir: Path) -> Run:
+    def invoke(*args: str, stdin: str | None = None) -> Completed:
+        return run_arrears(*args, stdin=stdin, env={"ARREARS_DATA_DIR": str(data_dir), "COLUMNS": "200"})
 
     return invoke
 
