@@ -13,7 +13,7 @@ import pytest
 from arrears.compliance.enums import HoldType
 from arrears.contact.enums import Outcome
 from arrears.strategy.enums import PhoneTarget, Quadrant, ThirdPartyUse, Treatment
-from arrears.strategy.evaluate import CHECKS, Evaluator, evaluate, explain_text, failures
+from arrears.strategy.evaluate import CHECKS, Evaluator, evaluate, explain_text, failures, json_text
 from arrears.strategy.policy import Conditions, Escalation, Policy, bundled_policy
 from tests.strategy.policy_docs import document, facts, plan, state
 
@@ -320,3 +320,25 @@ def test_the_evaluator_decides_and_explains_every_case_as_evaluate_does(policy: 
         if round_ == 0:
             shapes = len(evaluator._shapes)
     assert len(evaluator._shapes) == shapes < len(GRID)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'quote " and \\ and \n',
+        "逾期早期 é",
+        "",
+        0,
+        -7,
+        123456789,
+        None,
+        True,
+        False,
+        [],
+        ["a", "中"],
+        {"k": [None, 1], "n": {"x": "é"}},
+    ],
+)
+def test_json_text_is_json_dumps(value: Any) -> None:
+    assert json_text(value) == json.dumps(value)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from arrears.strategy.enums import ThirdPartyUse, Timing, Treatment
@@ -404,6 +405,28 @@ def _plan_text(plan: TreatmentPlan, lang: str) -> str:
     return ("，" if zh else ", ").join(parts)
 
 
+def json_text(value: Any) -> str:
+    """``json.dumps(value)`` for the flat values explanations hold, without the encoder's set-up per call.
+
+    Strings go through the same C escaper json.dumps uses (``ensure_ascii``),
+    whole numbers through ``int.__repr__``; anything else is left to json.dumps.
+    """
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is list:
+        return "[" + ", ".join(json_text(item) for item in value) + "]"
+    if kind is dict:
+        return "{" + ", ".join(f"{json_text(str(key))}: {json_text(item)}" for key, item in value.items()) + "}"
+    return json.dumps(value)
+
+
 _SLOT = "<<arrears-slot:{}>>"
 _SLOT_TOKEN = re.compile(r'"<<arrears-slot:(\d+)>>"')
 
@@ -448,6 +471,7 @@ class DecisionShape:
     fallback: bool
     quoted: tuple[str, ...]  # the fields whose values the decision quotes, in slot order after the fixed ones
     template: _Template
+    quoting: tuple[FieldCheck, ...] = ()  # the quoted fields' checks, looked up once
 
     @classmethod
     def of(cls, decision: PolicyDecision, policy: Policy) -> DecisionShape:
@@ -473,6 +497,7 @@ class DecisionShape:
             fallback=decision.fallback,
             quoted=tuple(quoted),
             template=_Template.of(document),
+            quoting=tuple(FIELDS[field] for field in quoted),
         )
 
     def _escalation_actual(self, facts: CaseFacts) -> int:
@@ -505,11 +530,11 @@ class DecisionShape:
     def as_json_text(self, facts: CaseFacts, previous_state: str | None = None) -> str:
         """``json.dumps(self.decision(facts, previous_state).as_json())``, without building the decision."""
         values = [
-            json.dumps(facts.case_id),
-            json.dumps(previous_state),
-            json.dumps(self._escalation_actual(facts)) if self.escalation is not None else "null",
+            json_text(facts.case_id),
+            json_text(previous_state),
+            json_text(self._escalation_actual(facts)) if self.escalation is not None else "null",
         ]
-        values += [json.dumps(FIELDS[field].text(FIELDS[field].value(facts))) for field in self.quoted]
+        values += [encode_basestring_ascii(check.text(check.value(facts))) for check in self.quoting]
         return self.template.fill(values)
 
 

@@ -10,12 +10,12 @@ next working day. Actions respect each treatment's cadence (``every_days``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Text, column, delete, insert, select, table, text, update
+from sqlalchemy import JSON, Text, column, delete, func, insert, select, table, text, update
 from sqlalchemy.orm import Session
 
 from arrears.compliance import service as compliance
@@ -28,7 +28,7 @@ from arrears.db.base import utcnow
 from arrears.errors import ConfigurationError, Conflict, NotFound
 from arrears.org import service as tenants
 from arrears.strategy.enums import ActionStatus, Arm, Timing, Treatment
-from arrears.strategy.evaluate import DecisionShape, Evaluator
+from arrears.strategy.evaluate import DecisionShape, Evaluator, json_text
 from arrears.strategy.experiment import assign_arm, experiment_name
 from arrears.strategy.facts import CaseFacts, read_facts
 from arrears.strategy.models import CaseStateHistory, CaseStrategy, CollectionAction
@@ -151,8 +151,8 @@ class _Decided:
     def explanation(self) -> str:
         """The stored explanation as JSON text: the decision, the arm and the facts it rests on."""
         decision = self.shape.as_json_text(self.facts, self.previous_state)
-        extra = json.dumps({"arm": self.arm.value, "facts": _facts_summary(self.facts)})
-        return f"{decision[:-1]}, {extra[1:]}"
+        facts = json_text(_facts_summary(self.facts))
+        return f'{decision[:-1]}, "arm": {json_text(self.arm.value)}, "facts": {facts}}}'
 
 
 def _previous(db_session: Session, cases: range) -> dict[int, tuple[str, str, date]]:
@@ -287,15 +287,20 @@ def _insert_rows(db_session: Session, model: Any, columns: tuple[str, ...], rows
     db_session.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
-def _recent_actions(db_session: Session, cases: range, as_of: date, longest: int) -> set[tuple[int, Treatment, date]]:
-    stmt = select(CollectionAction.case_id, CollectionAction.treatment, CollectionAction.as_of).where(
-        CollectionAction.case_id >= cases.start,
-        CollectionAction.case_id < cases.stop,
-        CollectionAction.as_of > as_of - timedelta(days=longest),
-        CollectionAction.as_of < as_of,
-        CollectionAction.status != ActionStatus.CANCELLED,
+def _recent_actions(db_session: Session, cases: range, as_of: date, longest: int) -> dict[tuple[int, Treatment], date]:
+    """The latest day before ``as_of`` (within ``longest`` days) each case was given each treatment, not cancelled."""
+    stmt = (
+        select(CollectionAction.case_id, CollectionAction.treatment, func.max(CollectionAction.as_of))
+        .where(
+            CollectionAction.case_id >= cases.start,
+            CollectionAction.case_id < cases.stop,
+            CollectionAction.as_of > as_of - timedelta(days=longest),
+            CollectionAction.as_of < as_of,
+            CollectionAction.status != ActionStatus.CANCELLED,
+        )
+        .group_by(CollectionAction.case_id, CollectionAction.treatment)
     )
-    return {(row[0], row[1], row[2]) for row in db_session.execute(stmt)}
+    return {(case_id, treatment): day for case_id, treatment, day in db_session.execute(stmt)}
 
 
 def _write_actions(db_session: Session, context: RunContext, cases: range, decisions: list[_Decided]) -> dict[str, Any]:
@@ -309,7 +314,7 @@ def _write_actions(db_session: Session, context: RunContext, cases: range, decis
         )
     )
     longest = max((plan.every_days for decided in decisions for plan in decided.state.treatments), default=1)
-    recent = _recent_actions(db_session, cases, as_of, longest) if longest > 1 else set()
+    recent = _recent_actions(db_session, cases, as_of, longest) if longest > 1 else {}
     tenant = tenants.get(db_session=db_session, tenant_id=context.tenant_id)
     work_day = as_of + timedelta(days=1)
     guard = compliance.debtor_guard_facts(
@@ -367,16 +372,13 @@ def planning_pack(pack: RulePack) -> RulePack:
 
 
 def _done_lately(
-    recent: Iterable[tuple[int, Treatment, date]] | set[tuple[int, Treatment, date]],
-    case_id: int,
-    treatment: Treatment,
-    as_of: date,
-    every_days: int,
+    latest: dict[tuple[int, Treatment], date], case_id: int, treatment: Treatment, as_of: date, every_days: int
 ) -> bool:
+    """Whether the treatment was given within its cadence: on one of the ``every_days - 1`` days before ``as_of``."""
     if every_days <= 1:
         return False
-    recent_set = recent if isinstance(recent, set) else set(recent)
-    return any((case_id, treatment, as_of - timedelta(days=days)) in recent_set for days in range(1, every_days))
+    day = latest.get((case_id, treatment))
+    return day is not None and as_of - timedelta(days=every_days) < day < as_of
 
 
 class _GuardBook:
