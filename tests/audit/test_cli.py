@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from arrears import audit
 from arrears.cli.main import app
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import InvalidInput
 from arrears.settings import get_settings
@@ -21,10 +20,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def engine(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """A migrated SQLite file holding four committed entries, which the CLI is pointed at."""
-    url = f"sqlite:///{tmp_path}/arrears.sqlite3"
-    upgrade(url)
+    url = f"sqlite:///{data_dir}/arrears.sqlite3"
     monkeypatch.setenv("ARREARS_DATABASE_URL", url)
     get_settings.cache_clear()
     db_engine = create_db_engine(url)

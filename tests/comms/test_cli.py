@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.org.enums import Role
 from arrears.strategy.enums import Treatment
+from tests.arrears_cli import Completed, run_arrears
 from tests.comms.conftest import make_world
 from tests.factories import Factories
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
+Run = Callable[..., Completed]
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> dict[str, str]:
+def setup(data_dir: Path) -> dict[str, str]:
     """A migrated SQLite database with one lender, a debtor with a letter due, an operations user and a checker."""
-    url = f"sqlite:///{tmp_path}/arrears.sqlite3"
-    upgrade(url)
+    url = f"sqlite:///{data_dir}/arrears.sqlite3"
     engine = create_db_engine(url)
     with Session(engine, expire_on_commit=False) as db_session, db_session.begin():
         factories = Factories(db_session)
-        world = make_world(db_session, factories, tmp_path)
+        world = make_world(db_session, factories, data_dir)
         world.action(db_session, Treatment.LETTER)
         checker = factories.user(world.tenant, role=Role.COMPLIANCE)
         found = {
@@ -43,20 +40,10 @@ def setup(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Run:
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears.cli.main", *args],
-            capture_output=True,
-            text=True,
-            env={
-                "ARREARS_DATA_DIR": str(tmp_path),
-                "ARREARS_COMMS_PRINT_DIR": str(tmp_path / "print"),
-                "PATH": "/usr/bin:/bin",
-            },
-            check=False,
-            timeout=300,
-        )
+def run(data_dir: Path) -> Run:
+    def invoke(*args: str) -> Completed:
+        env = {"ARREARS_DATA_DIR": str(data_dir), "ARREARS_COMMS_PRINT_DIR": str(data_dir / "print")}
+        return run_arrears(*args, env=env)
 
     return invoke
 

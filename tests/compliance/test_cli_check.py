@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.arrears_cli import Completed, run_arrears
 
 ATTEMPT = {
     "at": "2026-03-03T09:00:00+08:00",
@@ -30,15 +30,10 @@ def question(**changes: Any) -> dict[str, Any]:
     return {**base, **changes}
 
 
-def check(tmp_path: Path, payload: object, *options: str) -> subprocess.CompletedProcess[str]:
+def check(tmp_path: Path, payload: object, *options: str) -> Completed:
     source = tmp_path / "check.json"
     source.write_text(payload if isinstance(payload, str) else json.dumps(payload), encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "arrears.cli.main", "compliance", "check", "--input", str(source), *options],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_arrears("compliance", "check", "--input", str(source), *options)
 
 
 def test_an_allowed_contact_exits_zero_with_the_documented_shape(tmp_path: Path) -> None:

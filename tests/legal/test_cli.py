@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.org.enums import Role
+from tests.arrears_cli import Completed, run_arrears
 from tests.factories import Factories
 from tests.legal.helpers import legal_case
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
+Run = Callable[..., Completed]
 
 
 @pytest.fixture
-def case_id(tmp_path: Path) -> int:
-    url = f"sqlite:///{tmp_path}/arrears.sqlite3"
-    upgrade(url)
+def case_id(data_dir: Path) -> int:
+    url = f"sqlite:///{data_dir}/arrears.sqlite3"
     engine = create_db_engine(url)
     with Session(engine) as db_session, db_session.begin():
         factories = Factories(db_session)
@@ -36,15 +33,9 @@ def case_id(tmp_path: Path) -> int:
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Run:
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears.cli.main", *args],
-            capture_output=True,
-            text=True,
-            env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
+def run(data_dir: Path) -> Run:
+    def invoke(*args: str) -> Completed:
+        return run_arrears(*args, env={"ARREARS_DATA_DIR": str(data_dir)})
 
     return invoke
 

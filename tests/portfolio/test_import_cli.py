@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from arrears.db.migrate import upgrade
+from tests.arrears_cli import Completed, run_arrears
+from tests.conftest import copy_sqlite
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'arrears.sqlite3'}"
-    upgrade(url)
-    return url
+def database(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return copy_sqlite(sqlite_template, tmp_path_factory.mktemp("cli") / "arrears.sqlite3")
 
 
-def arrears(database: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "ARREARS_TENANT"}
-    env["ARREARS_DATABASE_URL"] = database
-    return subprocess.run(
-        [sys.executable, "-m", "arrears.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        check=False,
-        timeout=60,
-    )
+def arrears(database: str, *args: str, cwd: Path) -> Completed:
+    """``arrears`` run from ``cwd`` on ``database``, with no ARREARS_TENANT to fall back on."""
+    return run_arrears(*args, env={"ARREARS_DATABASE_URL": database}, cwd=cwd)
 
 
 def test_good_file_then_reimport(database: str, tmp_path: Path) -> None:

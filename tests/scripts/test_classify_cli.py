@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from arrears.cli.main import app
+from tests.arrears_cli import run_arrears
 
 runner = CliRunner()
 
@@ -37,12 +36,6 @@ def test_readable_output_names_the_intent_in_the_chosen_language() -> None:
     assert "称已经还款" in result.output
 
 
-def _arrears(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "arrears.cli.main", *args], input=stdin, capture_output=True, check=False
-    )
-
-
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
@@ -54,8 +47,8 @@ def _arrears(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[byte
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], stdin: bytes, message: str) -> None:
-    result = _arrears(*args, stdin=stdin)
-    error = result.stderr.decode("utf-8")
+    result = run_arrears(*args, stdin=stdin)
+    error = result.stderr
     assert result.returncode == 2, error
     assert message in error
     assert len(error.strip().splitlines()) == 1

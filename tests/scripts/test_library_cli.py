@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -12,29 +10,21 @@ import pytest
 from sqlalchemy.orm import Session
 
 from arrears.cases.models import Case
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.org import service as tenants
 from arrears.org.enums import Role
 from arrears.org.models import User
 from arrears.portfolio.models import Borrower
+from tests.arrears_cli import Completed, run_arrears
 
-Run = subprocess.CompletedProcess[str]
+Run = Completed
 Invoke = Callable[..., Run]
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Invoke:
-    upgrade(f"sqlite:///{tmp_path}/arrears.sqlite3")
-
+def run(data_dir: Path) -> Invoke:
     def invoke(*args: str) -> Run:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears.cli.main", "scripts", *args],
-            capture_output=True,
-            text=True,
-            env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
+        return run_arrears("scripts", *args, env={"ARREARS_DATA_DIR": str(data_dir)})
 
     return invoke
 

@@ -10,6 +10,7 @@ from arrears.scripts.guided import CoreTask
 from arrears.scripts.intents.corpus import load
 from arrears.scripts.library.enums import CallStep, Persona
 from arrears.scripts.training import ANSWERS, Practice, practise
+from tests.arrears_cli import run_arrears
 
 TODAY = date(2026, 3, 3)
 GOOD_CALL = {
@@ -68,41 +69,13 @@ def test_the_same_seed_replays_the_same_debtor() -> None:
 
 
 def test_practice_from_the_command_line_reads_a_line_per_step_and_prints_the_score() -> None:
-    import subprocess
-    import sys
-
     lines = "\n".join(GOOD_CALL[step] for step in GOOD_CALL) + "\n"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "arrears.cli.main",
-            "scripts",
-            "practise",
-            "--persona",
-            "victim",
-            "--today",
-            "2026-03-03",
-        ],
-        input=lines,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_arrears("scripts", "practise", "--persona", "victim", "--today", "2026-03-03", stdin=lines)
     assert done.returncode == 0, done.stderr
     assert "debtor:" in done.stdout and "score " in done.stdout
 
 
 def test_an_unknown_practice_language_is_one_line_and_exit_2() -> None:
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-m", "arrears.cli.main", "scripts", "practise", "--persona", "victim", "--lang", "fr"],
-        input="",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_arrears("scripts", "practise", "--persona", "victim", "--lang", "fr", stdin="")
     assert done.returncode == 2
     assert "practice language" in done.stderr and "Traceback" not in done.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from arrears.delinquency.daily_pass import run_pass
 from arrears.org.models import Tenant
 from arrears.scripts.library.bundled import seed
 from arrears.web import tokens
+from tests.arrears_cli import run_arrears
 from tests.factories import Factories
 from tests.web.conftest import Issue, bearer
 
@@ -27,13 +26,7 @@ CHECK_CALL = Path(__file__).parents[2] / "docs" / "examples" / "compliance" / "c
 
 
 def cli_check_json(example: dict[str, object]) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "arrears.cli.main", "compliance", "check", "--pack", "cn", "--json"],
-        input=json.dumps(example),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_arrears("compliance", "check", "--pack", "cn", "--json", stdin=json.dumps(example))
     result: dict[str, object] = json.loads(done.stdout)
     return result
 
@@ -164,22 +157,8 @@ def test_classify_resolves_the_promise_against_today(client: TestClient, issue: 
     )
     assert answer.status_code == 200
     assert answer.json()["promise"] == {"date": "2026-03-13", "amount": "3000.00"}
-    same_as_cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "arrears.cli.main",
-            "scripts",
-            "classify",
-            "下周五还三千",
-            "--today",
-            "2026-03-03",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    same_as_cli = run_arrears("scripts", "classify", "下周五还三千", "--today", "2026-03-03", "--json")
+    assert same_as_cli.returncode == 0, same_as_cli.stderr
     assert answer.json() == json.loads(same_as_cli.stdout)
 
 

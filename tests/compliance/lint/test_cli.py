@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from arrears.cli.main import app
+from tests.arrears_cli import run_arrears
 
 runner = CliRunner()
 
@@ -61,12 +60,6 @@ def test_context_options_make_true_statements_clean(options: list[str], text: st
     assert runner.invoke(app, ["lint", *options, text]).exit_code == 0
 
 
-def _arrears(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "arrears.cli.main", *args], input=stdin, capture_output=True, check=False, timeout=60
-    )
-
-
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
@@ -77,8 +70,8 @@ def _arrears(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[byte
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], stdin: bytes, message: str) -> None:
-    result = _arrears(*args, stdin=stdin)
-    error = result.stderr.decode("utf-8")
+    result = run_arrears(*args, stdin=stdin)
+    error = result.stderr
     assert result.returncode == 2, error
     assert message in error
     assert "Traceback" not in error
