@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,9 @@ import pytest
 
 from arrears.delinquency.quote import QuoteRequest, load_request, quote
 from arrears.errors import InvalidInput
+from tests.arrears_cli import Completed, run_arrears
 
 ROOT = Path(__file__).resolve().parents[2]
-ARREARS = Path(sys.executable).with_name("arrears")
 EXAMPLE = ROOT / "docs" / "examples" / "quote-loan.json"
 EXAMPLE_RESULT = ROOT / "docs" / "examples" / "quote-loan.result.json"
 EXAMPLE_AS_OF = "2026-05-10"
@@ -194,10 +192,8 @@ def test_docs_quote_md_shows_the_example_file_and_its_real_result() -> None:
 # The command line ---------------------------------------------------------------------
 
 
-def run_quote(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ARREARS), "ledger", "quote", *args], capture_output=True, text=True, timeout=60, check=False
-    )
+def run_quote(*args: str) -> Completed:
+    return run_arrears("ledger", "quote", *args)
 
 
 @pytest.mark.parametrize(

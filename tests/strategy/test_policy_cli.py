@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
+from tests.arrears_cli import Completed, run_arrears
 from tests.factories import Factories
 from tests.strategy.test_policy_service import AS_OF, case_at
 
 POLICIES = Path(__file__).parents[2] / "src" / "arrears" / "strategy" / "policies"
-Run = Callable[..., subprocess.CompletedProcess[str]]
+Run = Callable[..., Completed]
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Run:
-    upgrade(f"sqlite:///{tmp_path}/arrears.sqlite3")
-
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "arrears.cli.main", "policy", *args],
-            capture_output=True,
-            text=True,
-            env={"ARREARS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
+def run(data_dir: Path) -> Run:
+    def invoke(*args: str) -> Completed:
+        return run_arrears("policy", *args, env={"ARREARS_DATA_DIR": str(data_dir)})
 
     return invoke
 
