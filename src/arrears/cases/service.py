@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from arrears import audit
@@ -42,60 +42,72 @@ def sync_with_positions(
     """Open, reopen or close cases from the loan positions of the last pass.
 
     ``tenant_id`` and ``borrower_ids`` narrow the work (a single payment touches one
-    borrower); without them every case is checked.
+    borrower); without them every case is checked. Each change is one set-wise
+    statement that returns the cases it touched (for their audit entries): a book's
+    borrowers never travel to Python and back.
     """
-    delinquent = select(Loan.tenant_id, Loan.borrower_id).join(LoanPosition, LoanPosition.loan_id == Loan.id)
-    delinquent = delinquent.where(or_(LoanPosition.days_past_due > 0, LoanPosition.overdue_charges > 0))
-    cases_stmt = select(Case.id, Case.tenant_id, Case.borrower_id, Case.status)
+    owing = select(Loan.tenant_id, Loan.borrower_id).join(LoanPosition, LoanPosition.loan_id == Loan.id)
+    owing = owing.where(or_(LoanPosition.days_past_due > 0, LoanPosition.overdue_charges > 0))
+    cases_in_scope: list[Any] = []
     if tenant_id is not None:
-        delinquent = delinquent.where(Loan.tenant_id == tenant_id)
-        cases_stmt = cases_stmt.where(Case.tenant_id == tenant_id)
+        owing = owing.where(Loan.tenant_id == tenant_id)
+        cases_in_scope.append(Case.tenant_id == tenant_id)
     if borrower_ids is not None:
-        delinquent = delinquent.where(Loan.borrower_id.in_(borrower_ids))
-        cases_stmt = cases_stmt.where(Case.borrower_id.in_(borrower_ids))
-    owing = {(row[0], row[1]) for row in db_session.execute(delinquent.distinct())}
-    existing = {(row.tenant_id, row.borrower_id): (row.id, row.status) for row in db_session.execute(cases_stmt)}
+        borrowers = sorted(set(borrower_ids))
+        owing = owing.where(Loan.borrower_id.in_(borrowers))
+        cases_in_scope.append(Case.borrower_id.in_(borrowers))
+    owes = owing.where(Loan.tenant_id == Case.tenant_id, Loan.borrower_id == Case.borrower_id).exists()
 
-    to_open = sorted(owing - existing.keys())
-    to_reopen = sorted(existing[key][0] for key in owing & existing.keys() if existing[key][1] is CaseStatus.CLOSED)
-    to_close = sorted(
-        case_id for key, (case_id, status) in existing.items() if status is CaseStatus.OPEN and key not in owing
+    # New cases take ids in (tenant, borrower) order, as a clean run gives them: arms hash the case id.
+    has_case = select(Case.id).where(Case.tenant_id == Loan.tenant_id, Case.borrower_id == Loan.borrower_id).exists()
+    new_cases = (
+        owing.where(~has_case)
+        .with_only_columns(
+            Loan.tenant_id,
+            Loan.borrower_id,
+            literal(CaseStatus.OPEN, Case.status.type),
+            literal(as_of, Case.opened_on.type),
+            literal(utcnow(), Case.created_at.type),
+        )
+        .distinct()
+        .order_by(Loan.tenant_id, Loan.borrower_id)
     )
-    changes = CaseChanges(opened=len(to_open), reopened=len(to_reopen), closed=len(to_close))
-    audits: list[dict[str, Any]] = []
-    for start in range(0, len(to_open), BATCH):
-        rows = [
-            {"tenant_id": tenant, "borrower_id": borrower, "status": CaseStatus.OPEN, "opened_on": as_of}
-            for tenant, borrower in to_open[start : start + BATCH]
-        ]
-        db_session.execute(insert(Case), rows)
-    if to_open:
-        new_keys = set(to_open)
-        for case_id, case_tenant, borrower in db_session.execute(
-            select(Case.id, Case.tenant_id, Case.borrower_id).where(
-                Case.opened_on == as_of, Case.status == CaseStatus.OPEN
-            )
-        ):
-            if (case_tenant, borrower) in new_keys:
-                audits.append(_audit(case_id, case_tenant, "case.opened", as_of, actor))
-    _set_status(db_session, to_reopen, CaseStatus.OPEN, as_of)
-    _set_status(db_session, to_close, CaseStatus.CLOSED, as_of)
-    tenants = {case_id: tenant for (tenant, _), (case_id, _) in existing.items()}
-    audits += [_audit(case_id, tenants[case_id], "case.reopened", as_of, actor) for case_id in to_reopen]
-    audits += [_audit(case_id, tenants[case_id], "case.closed", as_of, actor) for case_id in to_close]
+    opened = _changed(
+        db_session,
+        insert(Case)
+        .from_select(["tenant_id", "borrower_id", "status", "opened_on", "created_at"], new_cases)
+        .returning(Case.id, Case.tenant_id),
+    )
+    reopened = _changed(
+        db_session,
+        update(Case)
+        .where(*cases_in_scope, Case.status == CaseStatus.CLOSED, owes)
+        .values(status=CaseStatus.OPEN, opened_on=as_of, closed_on=None)
+        .returning(Case.id, Case.tenant_id),
+    )
+    closed = _changed(
+        db_session,
+        update(Case)
+        .where(*cases_in_scope, Case.status == CaseStatus.OPEN, ~owes)
+        .values(status=CaseStatus.CLOSED, closed_on=as_of)
+        .returning(Case.id, Case.tenant_id),
+    )
+    audits = [
+        _audit(case_id, case_tenant, action, as_of, actor)
+        for action, changed in (("case.opened", opened), ("case.reopened", reopened), ("case.closed", closed))
+        for case_id, case_tenant in changed
+    ]
     for start in range(0, len(audits), BATCH):
         audit.record_many(db_session=db_session, rows=audits[start : start + BATCH])
-    return changes
+    return CaseChanges(opened=len(opened), reopened=len(reopened), closed=len(closed))
 
 
-def _set_status(db_session: Session, case_ids: list[int], status: CaseStatus, as_of: date) -> None:
-    values: dict[str, Any] = {"status": status}
-    values |= {"opened_on": as_of, "closed_on": None} if status is CaseStatus.OPEN else {"closed_on": as_of}
-    for start in range(0, len(case_ids), BATCH):
-        db_session.execute(
-            update(Case).where(Case.id.in_(case_ids[start : start + BATCH])).values(**values),
-            execution_options={"synchronize_session": False},
-        )
+def _changed(db_session: Session, statement: Any) -> list[tuple[int, int]]:
+    """Run a set-wise change; the (case id, tenant id) of the cases it touched, in id order."""
+    return sorted(
+        (case_id, case_tenant)
+        for case_id, case_tenant in db_session.execute(statement, execution_options={"synchronize_session": False})
+    )
 
 
 def _audit(case_id: int, tenant_id: int, action: str, as_of: date, actor: str) -> dict[str, Any]:
