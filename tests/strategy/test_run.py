@@ -20,8 +20,8 @@ from arrears.contact.schemas import ContactIn, PromiseIn
 from arrears.errors import Conflict
 from arrears.org.models import Tenant
 from arrears.strategy import stages as stages_module
-from arrears.strategy.enums import RunStatus
-from arrears.strategy.models import CaseStrategy, Run
+from arrears.strategy.enums import ActionStatus, RunStatus
+from arrears.strategy.models import CaseStrategy, CollectionAction, Run
 from arrears.strategy.run import Stage, partitions_for, run_day
 from arrears.strategy.service import explain_case
 from arrears.strategy.stages import STAGES
@@ -217,3 +217,20 @@ def test_explain_shows_every_case_the_state_and_arm_the_run_gave_it(db_session: 
     for strategy in worked:
         explained = explain_case(db_session=db_session, case_id=strategy.case_id, as_of=AS_OF)
         assert (explained.decision.name, explained.arm) == (strategy.state, strategy.arm)
+
+
+def test_the_report_counts_what_the_day_wrote(db_session: Session, factories: Factories) -> None:
+    tenant = portfolio(db_session, factories)
+    run = db_session.get_one(Run, day(db_session, tenant))
+    strategies = db_session.scalars(select(CaseStrategy)).all()
+    actions = db_session.scalars(select(CollectionAction)).all()
+    blocked = Counter(
+        rule for action in actions if action.status is ActionStatus.BLOCKED for rule in action.blocked_rules
+    )
+    arms: dict[str, Counter[str]] = {}
+    for strategy in strategies:
+        arms.setdefault(strategy.arm.value, Counter())[strategy.state] += 1
+    assert run.report["states"] == Counter(strategy.state for strategy in strategies)
+    assert run.report["arms"] == arms
+    assert run.report["actions"] == Counter(action.treatment.value for action in actions)
+    assert run.report["guard_blocks"] == blocked

@@ -138,20 +138,16 @@ def stage_report(db_session: Session, context: RunContext, _cases: range) -> dic
             {key: value for key, value in step.counts.items() if isinstance(value, int)}
         )
     tenant_cases = select(Case.id).where(Case.tenant_id == context.tenant_id)
-    states = dict(
-        db_session.execute(
-            select(CaseStrategy.state, func.count())
-            .where(CaseStrategy.as_of == context.as_of, CaseStrategy.case_id.in_(tenant_cases))
-            .group_by(CaseStrategy.state)
-        ).all()
-    )
+    states = Counter[str]()
     arms: dict[str, dict[str, int]] = {}
     for arm, state, count in db_session.execute(
         select(CaseStrategy.arm, CaseStrategy.state, func.count())
         .where(CaseStrategy.as_of == context.as_of, CaseStrategy.case_id.in_(tenant_cases))
         .group_by(CaseStrategy.arm, CaseStrategy.state)
+        .order_by(CaseStrategy.state, CaseStrategy.arm)
     ):
         arms.setdefault(arm.value, {})[str(state)] = int(count)
+        states[str(state)] += int(count)  # a state's cases are its cases in each arm
     of_the_day = (CollectionAction.as_of == context.as_of, CollectionAction.case_id.in_(tenant_cases))
     actions = Counter[str]()
     for treatment, count in db_session.execute(
