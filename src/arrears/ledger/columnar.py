@@ -264,6 +264,8 @@ class _Group:
         self.penalty_rate = int(penalty * self.scale)
         self.late_rate = int(late * self.scale)
         self.caps = caps
+        self.minor: dict[Decimal, int | None] = {}
+        """Amounts already converted to minor units: a book repeats its installment and payment amounts."""
         self.members: list[tuple[LoanInput, list[PostedPayment]]] = []
         self.packed: list[tuple[list[int], list[int], list[int], list[int], list[int], list[int]]] = []
         for loan, standing in members:
@@ -281,9 +283,9 @@ class _Group:
         """The loan's numbers, due days, principal, interest, payment days and amounts in minor units;
         or why it goes to the row engine (an amount finer than the minor unit, or too large)."""
         schedule = sorted(loan.terms.schedule, key=lambda item: item.number)
-        principal = [_minor(item.principal, self.places) for item in schedule]
-        interest = [_minor(item.interest, self.places) for item in schedule]
-        paid = [_minor(payment.amount, self.places) for payment in standing]
+        principal = [self._minor(item.principal) for item in schedule]
+        interest = [self._minor(item.interest) for item in schedule]
+        paid = [self._minor(payment.amount) for payment in standing]
         whole_principal = [value for value in principal if value is not None]
         whole_interest = [value for value in interest if value is not None]
         whole_paid = [value for value in paid if value is not None]
@@ -302,6 +304,13 @@ class _Group:
             [payment.value_date.toordinal() for payment in standing],
             whole_paid,
         )
+
+    def _minor(self, amount: Decimal) -> int | None:
+        try:
+            return self.minor[amount]
+        except KeyError:
+            found = self.minor[amount] = _minor(amount, self.places)
+            return found
 
     # Packing -------------------------------------------------------------------
 
