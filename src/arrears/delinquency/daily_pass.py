@@ -272,10 +272,11 @@ def _process(
     restructures = ledger_service.restructures_of(db_session=db_session, loan_ids=ids)
     open_stays = {
         row.loan_id: row
-        for row in db_session.connection().execute(
+        for row in _read(
+            db_session,
             select(BucketHistory.id, BucketHistory.loan_id, BucketHistory.bucket, BucketHistory.entered_on).where(
                 _of_loans(db_session, BucketHistory.loan_id, ids), BucketHistory.left_on.is_(None)
-            )
+            ),
         )
     }
     writes = _Writes()
@@ -407,8 +408,9 @@ def _sync_positions(db_session: Session, ids: list[int], rows: list[tuple[Any, .
     """One position per aged loan: update those that differ (``computed_at`` aside), insert the missing."""
     stored = {
         row[0]: tuple(row)
-        for row in db_session.connection().execute(
-            select(*_stored(PositionRow, POSITION_COLUMNS[:-1])).where(_of_loans(db_session, PositionRow.loan_id, ids))
+        for row in _read(
+            db_session,
+            select(*_stored(PositionRow, POSITION_COLUMNS[:-1])).where(_of_loans(db_session, PositionRow.loan_id, ids)),
         )
     }
     changed, added = [], []
@@ -427,8 +429,9 @@ def _sync_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, ...
     """Charges keyed by (loan, installment, kind): update the changed in place, insert new, delete vanished."""
     stored = {
         (loan_id, number, kind): (charge_id, values)
-        for charge_id, loan_id, number, kind, *values in db_session.connection().execute(
-            select(Charge.id, *_stored(Charge, CHARGE_COLUMNS)).where(_of_loans(db_session, Charge.loan_id, ids))
+        for charge_id, loan_id, number, kind, *values in _read(
+            db_session,
+            select(Charge.id, *_stored(Charge, CHARGE_COLUMNS)).where(_of_loans(db_session, Charge.loan_id, ids)),
         )
     }
     changed, added = [], []
@@ -453,7 +456,7 @@ def _sync_allocations(db_session: Session, ids: list[int], rows: list[tuple[Any,
         .where(_of_loans(db_session, PaymentAllocation.loan_id, ids))
         .order_by(PaymentAllocation.loan_id, PaymentAllocation.id)
     )
-    for stored_row in db_session.connection().execute(stmt):
+    for stored_row in _read(db_session, stmt):
         stored[stored_row[0]].append(tuple(stored_row))
     computed: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
@@ -600,6 +603,12 @@ def _among(db_session: Session, column: Any, values: Collection[Any]) -> Any:
     return column.in_(values)
 
 
+def _read(db_session: Session, stmt: Any) -> list[Any]:
+    """Every row of a read, fetched at once through Core: the ORM result path and fetching row by row
+    each cost more than the rows themselves on the pass's large reads."""
+    return list(db_session.connection().execute(stmt).all())
+
+
 def _on_postgres(db_session: Session) -> bool:
     return db_session.get_bind().dialect.name == "postgresql"
 
@@ -631,7 +640,7 @@ def _schedules(db_session: Session, ids: list[int]) -> dict[int, list[ScheduledI
         _cents(Installment.principal_due),
         _cents(Installment.interest_due),
     ).where(_of_loans(db_session, Installment.loan_id, ids))
-    for loan_id, number, due_date, principal, interest in db_session.connection().execute(stmt):
+    for loan_id, number, due_date, principal, interest in _read(db_session, stmt):
         found[loan_id].append(ScheduledInstallment(number, due_date, amounts[principal], amounts[interest]))
     return found
 
@@ -652,7 +661,7 @@ def _payments(db_session: Session, ids: list[int]) -> tuple[dict[int, list[Poste
         .where(_of_loans(db_session, Payment.loan_id, ids))
         .order_by(Payment.loan_id, Payment.value_date, Payment.id)
     )
-    for payment_id, loan_id, reference, value_date, amount, reversed_ in db_session.connection().execute(stmt):
+    for payment_id, loan_id, reference, value_date, amount, reversed_ in _read(db_session, stmt):
         found[loan_id].append(PostedPayment(reference, value_date, amounts[amount], bool(reversed_)))
         payment_ids[(loan_id, reference)] = payment_id
     return found, payment_ids
