@@ -59,7 +59,7 @@ from arrears.ledger.engine import (
     ScheduledInstallment,
     compute_position,
 )
-from arrears.ledger.enums import LoanStatus
+from arrears.ledger.enums import Component, LoanStatus
 from arrears.ledger.lifecycle import ledger_event
 from arrears.ledger.models import (
     Charge,
@@ -330,10 +330,11 @@ def _process(
             (loan.id, number, kind.value, accrued, paid, payable, as_of)
             for number, kind, accrued, paid, payable in figures.charges
         )
-        writes.allocations.extend(
-            (loan.id, payment_ids[(loan.id, ref)], number, component.value, amount)
-            for ref, number, component, amount in figures.allocations
-        )
+        if figures.allocations:
+            writes.allocations[loan.id] = [
+                (loan.id, payment_ids[(loan.id, ref)], number, COMPONENT_VALUES[component], amount)
+                for ref, number, component, amount in figures.allocations
+            ]
         _move_bucket(loan, figures, bucket, as_of, open_stays.get(loan.id), writes, report)
         _move_status(loan, figures.status, as_of, writes, report, actor)
         report.loans += 1
@@ -362,6 +363,8 @@ POSITION_COLUMNS = (
 )
 CHARGE_COLUMNS = ("loan_id", "installment_number", "kind", "accrued", "paid", "payable", "as_of")
 ALLOCATION_COLUMNS = ("loan_id", "payment_id", "installment_number", "component", "amount")
+COMPONENT_VALUES = {component: component.value for component in Component}
+"""Stored values of the allocation components, looked up once instead of per row."""
 STAY_COLUMNS = ("loan_id", "bucket", "entered_on", "dpd_at_entry", "overdue_at_entry")
 
 
@@ -377,7 +380,7 @@ class _Writes:
 
     positions: list[tuple[Any, ...]] = field(default_factory=list)
     charges: list[tuple[Any, ...]] = field(default_factory=list)
-    allocations: list[tuple[Any, ...]] = field(default_factory=list)
+    allocations: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)  # by loan
     new_stays: list[tuple[Any, ...]] = field(default_factory=list)
     stay_exits: list[dict[str, Any]] = field(default_factory=list)
     status_changes: list[dict[str, Any]] = field(default_factory=list)
@@ -447,7 +450,7 @@ def _sync_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, ...
         _insert_rows(db_session, Charge, CHARGE_COLUMNS, added)
 
 
-def _sync_allocations(db_session: Session, ids: list[int], rows: list[tuple[Any, ...]]) -> None:
+def _sync_allocations(db_session: Session, ids: list[int], computed: dict[int, list[tuple[Any, ...]]]) -> None:
     """A loan's allocations are one sequence: a loan whose sequence differs has all of its rows replaced,
     so their order (by id) is the order the engine paid them in, as when every row is rewritten."""
     stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
@@ -458,12 +461,9 @@ def _sync_allocations(db_session: Session, ids: list[int], rows: list[tuple[Any,
     )
     for stored_row in _read(db_session, stmt):
         stored[stored_row[0]].append(tuple(stored_row))
-    computed: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in rows:
-        computed[row[0]].append(row)
-    changed = {loan_id for loan_id in ids if stored.get(loan_id, []) != computed.get(loan_id, [])}
-    _delete_ids(db_session, PaymentAllocation, PaymentAllocation.loan_id, sorted(changed & stored.keys()))
-    added = [row for row in rows if row[0] in changed]
+    changed = [loan_id for loan_id in ids if stored.get(loan_id, []) != computed.get(loan_id, [])]
+    _delete_ids(db_session, PaymentAllocation, PaymentAllocation.loan_id, [i for i in changed if i in stored])
+    added = [row for loan_id in changed for row in computed.get(loan_id, ())]
     if added:
         _insert_rows(db_session, PaymentAllocation, ALLOCATION_COLUMNS, added)
 
