@@ -430,9 +430,10 @@ def _sync_positions(db_session: Session, ids: list[int], rows: list[tuple[Any, .
 
 def _sync_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, ...]]) -> None:
     """Charges keyed by (loan, installment, kind): update the changed in place, insert new, delete vanished."""
+    # Each stored row is (id, loan, installment, kind, accrued, paid, payable, as_of).
     stored = {
-        (loan_id, number, kind): (charge_id, values)
-        for charge_id, loan_id, number, kind, *values in _read(
+        row[1:4]: row
+        for row in _read(
             db_session,
             select(Charge.id, *_stored(Charge, CHARGE_COLUMNS)).where(_of_loans(db_session, Charge.loan_id, ids)),
         )
@@ -442,9 +443,9 @@ def _sync_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, ...
         before = stored.pop(row[:3], None)
         if before is None:
             added.append(row)
-        elif tuple(before[1]) != row[3:]:
+        elif before[4:] != row[3:]:
             changed.append((before[0], *row[3:]))
-    _delete_ids(db_session, Charge, Charge.id, [charge_id for charge_id, _ in stored.values()])
+    _delete_ids(db_session, Charge, Charge.id, [row[0] for row in stored.values()])
     _update_rows(db_session, Charge, ("id",), CHARGE_COLUMNS[3:], changed)
     if added:
         _insert_rows(db_session, Charge, CHARGE_COLUMNS, added)
