@@ -4,9 +4,12 @@ The pass reads loans in id-ordered chunks with one query per table per chunk,
 replays each chunk at once with the columnar engine (:mod:`arrears.ledger.columnar`)
 and the loans it leaves aside with the engine of ``arrears ledger quote``, loan
 by loan (both give the same figures), and writes its results set-wise (COPY on
-PostgreSQL). Derived rows (positions, charges, allocations) are
-replaced for each loan, so running the same date twice changes nothing, and a
-back-dated payment or a reversal is picked up by the next pass. Bucket history
+PostgreSQL). Derived rows (positions, charges, allocations) are recomputed for
+each loan and compared with the stored ones; only the difference is written
+(an update in place, a new row, a vanished one deleted, a loan's changed
+allocations replaced), so the rows equal a full rewrite, running the same date
+twice writes nothing, and a back-dated payment or a reversal is picked up by the
+next pass. Bucket history
 moves forward only: a pass for a date older than the one a loan last saw is
 refused.
 
