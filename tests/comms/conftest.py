@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -12,14 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.cases.models import Case
 from arrears.comms import CommsSettings, seed_shipped
 from arrears.comms.channels.sms_http import verify
-from arrears.db.migrate import upgrade
 from arrears.delinquency.daily_pass import recompute_loans
 from arrears.org.enums import Role
 from arrears.org.models import Tenant, User
@@ -29,7 +26,6 @@ from arrears.scripts.library import ScriptSettings
 from arrears.scripts.library.enums import Locale
 from arrears.strategy.enums import ActionStatus, Arm, Timing, Treatment
 from arrears.strategy.models import CollectionAction
-from tests.conftest import POSTGRES_URL, backends
 from tests.factories import Factories
 
 AS_OF = date(2026, 3, 13)
@@ -179,25 +175,3 @@ def sms_gateway() -> Iterator[SmsGateway]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(params=backends())
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    """A migrated database of the test's own, for senders that commit from several threads."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/comms.sqlite3"
-        upgrade(url)
-        yield url
-        return
-    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    name = f"arrears_comms_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

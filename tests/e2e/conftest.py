@@ -25,10 +25,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from arrears.db.base import utcnow
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.settings import Settings
 from arrears.web.app import create_app
+from tests.conftest import copy_sqlite
 
 CHROMIUM = "/usr/bin/chromium"
 MORNING = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
@@ -70,9 +70,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'arrears.sqlite3'}"
-    upgrade(url)
+def live_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    url = copy_sqlite(sqlite_template, tmp_path_factory.mktemp("e2e") / "arrears.sqlite3")
     app = create_app(Settings(database_url=url))
     clock = Clock()
     app.state.clock = clock

@@ -12,7 +12,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ConfigurationError
 from arrears.jobs.queue import QUEUE, conninfo, ensure_schema, make_app, run_day_on_queue
@@ -27,15 +26,15 @@ AS_OF = date(2026, 2, 20)
 
 
 @pytest.fixture
-def twin_databases() -> Iterator[tuple[str, str, str]]:
-    """Two PostgreSQL databases holding the same portfolio (the second cloned from the first)."""
+def twin_databases(postgres_template: str) -> Iterator[tuple[str, str, str]]:
+    """Two PostgreSQL databases holding the same portfolio (the first cloned from the migrated template, the
+    second from the first)."""
     admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     names = [f"arrears_queue_{uuid.uuid4().hex[:8]}_{side}" for side in ("a", "b")]
     urls = [make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False) for name in names]
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{names[0]}"'))
-        upgrade(urls[0])
+            conn.execute(text(f'CREATE DATABASE "{names[0]}" TEMPLATE "{postgres_template}"'))
         engine = create_db_engine(urls[0])
         with Session(engine) as db_session, db_session.begin():
             tenant_code = portfolio(db_session, Factories(db_session)).code

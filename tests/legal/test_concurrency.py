@@ -8,25 +8,24 @@ created on the same back end and dropped afterwards.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditRecord
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine
 from arrears.errors import ArrearsError
 from arrears.legal import alerts, placements, service
 from arrears.legal.models import LegalAlert
 from arrears.legal.schemas import PlacementIn, ReferralIn
 from arrears.org.enums import TenantKind
+from tests.conftest import copy_sqlite, postgres_clone
 from tests.factories import Factories
 from tests.legal.helpers import legal_case, ready_referral, served_payment_order
 
@@ -58,30 +57,21 @@ def race(engine: Engine, work: Callable[[Session], object], runners: int = 2) ->
 
 
 @pytest.fixture(scope="module")
-def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A migrated database used only by this module (shadows the shared one)."""
+def engine(
+    database_url: str, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """A migrated database used only by this module (shadows the shared one): a copy of the session's template."""
     if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path_factory.mktemp('race')}/race.sqlite3"
-        upgrade(url)
-        own = create_db_engine(url)
+        own = create_db_engine(copy_sqlite(sqlite_template, tmp_path_factory.mktemp("race") / "race.sqlite3"))
         yield own
         own.dispose()
         return
-    server = make_url(database_url)
-    name = f"arrears_race_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with postgres_clone(request.getfixturevalue("postgres_template"), "arrears_race") as url:
         own = create_db_engine(url)
-        yield own
-        own.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            yield own
+        finally:
+            own.dispose()
 
 
 def committed(engine: Engine, make: Callable[[Factories], T]) -> T:

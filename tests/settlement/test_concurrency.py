@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ArrearsError, Conflict
 from arrears.ledger.models import LoanRestructure
@@ -24,7 +21,6 @@ from arrears.settlement import service
 from arrears.settlement.enums import EvidenceKind, EvidenceStatus, PlanKind, PlanStatus
 from arrears.settlement.models import Plan
 from arrears.settlement.schemas import PlanIn
-from tests.conftest import POSTGRES_URL, backends
 from tests.factories import Factories
 from tests.settlement.conftest import EFFECTIVE, PDF
 
@@ -33,30 +29,14 @@ PLAN = PlanIn(
 )
 
 
-@pytest.fixture(params=backends())
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+@pytest.fixture
+def sessions(fresh_database_url: str) -> Iterator[sessionmaker[Session]]:
     """Sessions on a migrated database of this test's own: the deciders must really commit."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/plans.sqlite3"
-        upgrade(url)
-        engine = create_db_engine(url)
-        yield make_session_factory(engine)
-        engine.dispose()
-        return
-    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    name = f"arrears_plans_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_db_engine(fresh_database_url)
     try:
-        upgrade(url)
-        engine = create_db_engine(url)
         yield make_session_factory(engine)
-        engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        engine.dispose()
 
 
 def at_once(*work: Callable[[], object]) -> list[object]:
