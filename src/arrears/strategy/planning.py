@@ -151,7 +151,7 @@ class _Decided:
     def explanation(self) -> str:
         """The stored explanation as JSON text: the decision, the arm and the facts it rests on."""
         decision = self.shape.as_json_text(self.facts, self.previous_state)
-        facts = json_text(_facts_summary(self.facts))
+        facts = facts_json(self.facts)
         return f'{decision[:-1]}, "arm": {json_text(self.arm.value)}, "facts": {facts}}}'
 
 
@@ -163,7 +163,23 @@ def _previous(db_session: Session, cases: range) -> dict[int, tuple[str, str, da
     return {case_id: (code, state, since) for case_id, code, state, since in db_session.execute(stmt)}
 
 
-def _facts_summary(facts: CaseFacts) -> dict[str, Any]:
+def facts_json(facts: CaseFacts) -> str:
+    """``json.dumps(facts_summary(facts))``, written field by field: the summary's keys and types are fixed."""
+    propensity = str(facts.propensity) if facts.propensity is not None else None
+    quadrant = facts.quadrant.value if facts.quadrant else None
+    holds = sorted(h.value for h in facts.active_holds)
+    return (
+        f'{{"days_past_due": {json_text(facts.days_past_due)}, "bucket": {json_text(facts.bucket)}, '
+        f'"overdue_total": {json_text(str(facts.overdue_total))}, "balance": {json_text(str(facts.balance))}, '
+        f'"propensity": {json_text(propensity)}, "quadrant": {json_text(quadrant)}, '
+        f'"persona": {json_text(facts.persona)}, "reason": {json_text(facts.reason)}, "holds": {json_text(holds)}, '
+        f'"promise_open": {json_text(facts.promise_open)}, "broken_promises": {json_text(facts.broken_promises)}, '
+        f'"failed_attempts": {json_text(facts.failed_attempts)}}}'
+    )
+
+
+def facts_summary(facts: CaseFacts) -> dict[str, Any]:
+    """The facts a stored explanation quotes."""
     return {
         "days_past_due": facts.days_past_due,
         "bucket": facts.bucket,
