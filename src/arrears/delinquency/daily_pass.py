@@ -33,10 +33,13 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    column,
     delete,
     func,
     insert,
+    literal,
     select,
+    table,
     text,
     type_coerce,
     update,
@@ -433,6 +436,9 @@ def _sync_positions(db_session: Session, ids: list[int], rows: list[tuple[Any, .
 
 def _sync_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, ...]]) -> None:
     """Charges keyed by (loan, installment, kind): update the changed in place, insert new, delete vanished."""
+    if _on_postgres(db_session):
+        _upsert_charges(db_session, ids, rows)
+        return
     # Each stored row is (id, loan, installment, kind, accrued, paid, payable, as_of).
     stored = {
         row[1:4]: row
@@ -452,6 +458,41 @@ def _sync_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, ...
     _update_rows(db_session, Charge, ("id",), CHARGE_COLUMNS[3:], changed)
     if added:
         _insert_rows(db_session, Charge, CHARGE_COLUMNS, added)
+
+
+def _upsert_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, ...]]) -> None:
+    """The same on PostgreSQL, matched in the database: on a new day every charge's ``as_of`` moves, so
+    every stored charge is read only to be updated; an upsert from a COPY'd scratch table spares reading
+    them into Python."""
+    connection = db_session.connection()
+    declared = ", ".join(
+        f"{name} {Charge.__table__.c[name].type.compile(dialect=connection.dialect)}" for name in CHARGE_COLUMNS
+    )
+    names = ", ".join(CHARGE_COLUMNS)
+    key = "loan_id, installment_number, kind"
+    db_session.execute(text(f"CREATE TEMPORARY TABLE pass_charges ({declared}) ON COMMIT DROP"))
+    _copy_rows(connection, "pass_charges", CHARGE_COLUMNS, rows)
+    given = table("pass_charges", *(column(name) for name in ("loan_id", "installment_number", "kind")))
+    still_owed = (
+        select(literal(1))
+        .where(
+            given.c.loan_id == Charge.loan_id,
+            given.c.installment_number == Charge.installment_number,
+            given.c.kind == type_coerce(Charge.kind, String),
+        )
+        .exists()
+    )
+    db_session.execute(delete(Charge).where(_of_loans(db_session, Charge.loan_id, ids), ~still_owed))
+    values = ", ".join(CHARGE_COLUMNS[3:])
+    db_session.execute(
+        text(
+            f"INSERT INTO charges ({names}) SELECT {names} FROM pass_charges ON CONFLICT ({key}) DO UPDATE "
+            f"SET ({values}) = (EXCLUDED.{', EXCLUDED.'.join(CHARGE_COLUMNS[3:])}) "
+            f"WHERE (charges.{', charges.'.join(CHARGE_COLUMNS[3:])}) IS DISTINCT FROM "
+            f"(EXCLUDED.{', EXCLUDED.'.join(CHARGE_COLUMNS[3:])})"
+        )
+    )
+    db_session.execute(text("DROP TABLE pass_charges"))
 
 
 def _sync_allocations(db_session: Session, ids: list[int], computed: dict[int, list[tuple[Any, ...]]]) -> None:
