@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -19,7 +19,8 @@ from arrears.cases.enums import CaseStatus
 from arrears.errors import InvalidInput
 from arrears.strategy.enums import Arm
 from arrears.strategy.experiment import wilson_interval
-from tests.analytics.book import Book
+from arrears.strategy.models import CaseStateHistory
+from tests.analytics.book import Book, at
 from tests.factories import Factories
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
@@ -50,6 +51,60 @@ def test_arm_comparison_reports_rates_and_intervals(db_session: Session, factori
     assert (float(recovered[4]), float(recovered[5])) == (low, high)  # type: ignore[arg-type]
     assert table.cell("challenger_rate", outcome="cured") == Fraction(1, 2)
     assert table.cell("champion_rate", outcome="complained") == 0
+
+
+def test_arm_comparison_edges_of_arms_payments_and_the_period(db_session: Session, factories: Factories) -> None:
+    """March. C1 was champion from 20 Feb to 10 Mar, then challenger: its first state in the period counts, so it
+    is champion; its only March payment was reversed -> not recovered. C3's state left on 1 Mar (the first day:
+    in), it paid on 1 Mar on its borrower's second loan -> recovered. C8 paid on 31 Mar -> recovered. C4 (left
+    28 Feb) and C5 (entered 1 Apr) are outside the period; C6 is another tenant's. Challenger: C2 entered on
+    31 Mar, paid on 28 Feb and 1 Apr (both outside), complained at 23:59 UTC on 31 Mar -> complained; C7 closed
+    -> cured; C3's complaint at 00:00 UTC on 1 Apr is outside.
+    Champion: 3 cases, recovered 2, cured 0, complained 0. Challenger: 2 cases, recovered 0, cured 1, complained 1.
+    """
+    book = Book(db_session, factories)
+    tenant, other = factories.tenant(), factories.tenant()
+    loans = {name: factories.loan(tenant=tenant) for name in ("c1", "c2", "c3", "c4", "c5", "c7", "c8")}
+    cases = {name: book.case_of(loan) for name, loan in loans.items()}
+    second = factories.loan(tenant=tenant)
+    second.borrower_id = loans["c3"].borrower_id
+    foreign = factories.loan(tenant=other)
+    for case, arm, entered, left in (
+        (cases["c1"], Arm.CHAMPION, date(2026, 2, 20), date(2026, 3, 10)),
+        (cases["c1"], Arm.CHALLENGER, date(2026, 3, 10), None),
+        (cases["c2"], Arm.CHALLENGER, date(2026, 3, 31), None),
+        (cases["c3"], Arm.CHAMPION, date(2026, 1, 1), date(2026, 3, 1)),
+        (cases["c4"], Arm.CHALLENGER, date(2026, 1, 1), date(2026, 2, 28)),
+        (cases["c5"], Arm.CHALLENGER, date(2026, 4, 1), None),
+        (book.case_of(foreign), Arm.CHALLENGER, date(2026, 3, 1), None),
+        (cases["c7"], Arm.CHALLENGER, date(2026, 3, 15), None),
+        (cases["c8"], Arm.CHAMPION, date(2026, 3, 2), None),
+    ):
+        db_session.add(
+            CaseStateHistory(case_id=case.id, policy_code="p", arm=arm, state="early", entered_on=entered, left_on=left)
+        )
+    factories.payment(loans["c1"], "10.00", date(2026, 3, 5)).reversed_at = at(date(2026, 3, 6))
+    factories.payment(loans["c2"], "10.00", date(2026, 2, 28))
+    factories.payment(loans["c2"], "10.00", date(2026, 4, 1))
+    factories.payment(second, "10.00", date(2026, 3, 1))
+    factories.payment(loans["c4"], "10.00", date(2026, 3, 5))
+    factories.payment(loans["c5"], "10.00", date(2026, 3, 5))
+    factories.payment(foreign, "10.00", date(2026, 3, 5))
+    factories.payment(loans["c8"], "10.00", date(2026, 3, 31))
+    book.complaint(cases["c2"], datetime(2026, 3, 31, 23, 59, tzinfo=UTC))
+    book.complaint(cases["c3"], datetime(2026, 4, 1, 0, 0, tzinfo=UTC))
+    cases["c7"].status = CaseStatus.CLOSED
+    db_session.flush()
+
+    table = arm_comparison(db_session=db_session, filters=Filters(tenant.id, *MARCH))
+
+    def counts(outcome: str) -> tuple[object, ...]:
+        row = table.row(outcome=outcome)
+        return row[1], row[2], row[6], row[7]
+
+    assert counts("recovered") == (3, 2, 2, 0)
+    assert counts("cured") == (3, 0, 2, 1)
+    assert counts("complained") == (3, 0, 2, 1)
 
 
 def test_arm_comparison_with_an_empty_arm_has_counts_and_no_rates(db_session: Session, factories: Factories) -> None:
