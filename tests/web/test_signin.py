@@ -131,8 +131,10 @@ def test_after_signing_out_the_old_cookie_opens_nothing(browser: TestClient, db_
     token = sign_in(browser, user.username)
     old = browser.cookies.get("arrears_session")
     assert browser.post("/logout", data={"csrf_token": token}).status_code == 303
-    browser.cookies.set("arrears_session", old or "", domain="testserver.local")
-    replay = browser.get("/", cookies={"arrears_session": old or ""})
+    browser.cookies.clear()
+    browser.cookies.set("arrears_session", old or "")
+    replay = browser.get("/")
+    assert replay.request.headers["cookie"] == f"arrears_session={old}"
     assert replay.status_code == 303
     assert replay.headers["location"].startswith("/login")
 
