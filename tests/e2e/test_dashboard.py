@@ -43,9 +43,12 @@ def test_the_dashboard_draws_the_demo_portfolio(page: Page, live_server: LiveSer
     username = demo_operations_manager(live_server)
     sign_in(page, username)
     page.goto("/analytics?from=2026-02-01&to=2026-03-02")
+    expect(page.locator("[data-panel]")).to_have_count(10)  # every panel asked for its figures and got them
+    expect(page.locator("[aria-busy=true]")).to_have_count(0)
     charts = page.locator("[data-chart] canvas")
     expect(charts.first).to_be_visible()
     assert charts.count() >= 3
+    expect(page.get_by_role("table").first).to_be_visible()
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     # A drawn page is many kilobytes of varied pixels; an empty or failed one is a few.

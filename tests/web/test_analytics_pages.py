@@ -7,6 +7,8 @@ paid 120.00 on 03-10; a complaint about 甲 on 03-05.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -68,16 +70,38 @@ def test_operations_sees_every_measure_with_charts(browser: TestClient, people: 
     sign_in(browser, people.ops.username)
 
     page = browser.get(f"/analytics?{MARCH}")
+    panels = re.findall(r'hx-get="(/analytics/\w+/panel\?[^"]*)"', page.text)
+    filled = "".join(browser.get(html.unescape(path)).text for path in panels)
 
     assert page.status_code == 200
     assert "运营看板" in page.text
     for title in ("入催后逐日回款率", "迁徙率与治愈率", "催收员人效", "合规拦截的联系", "冠军策略与挑战策略"):
         assert title in page.text
-    assert 'id="chart-recovery_curve"' in page.text
     assert "/static/vendor/echarts/echarts.min.js" in page.text
-    assert "甲某" in page.text and "乙某" in page.text
-    assert "¥120.00" in page.text
     assert f'href="/analytics/productivity?{MARCH.replace("&", "&amp;")}"' in page.text
+    assert len(panels) == 10
+    assert 'id="chart-recovery_curve"' in filled
+    assert "甲某" in filled and "乙某" in filled
+    assert "¥120.00" in filled
+
+
+def test_a_panel_is_one_measure_without_the_page_around_it(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.ops.username)
+
+    panel = browser.get(f"/analytics/promises_kept/panel?{MARCH}")
+
+    assert panel.status_code == 200
+    assert 'data-panel="promises_kept"' in panel.text
+    assert "100.0%" in panel.text  # kept rate: 1 of 1
+    assert "<html" not in panel.text
+
+
+def test_a_team_lead_cannot_open_another_teams_panel(browser: TestClient, people: People) -> None:
+    sign_in(browser, people.lead.username)
+    other = people.jia.team_id
+
+    assert browser.get(f"/analytics?{MARCH}&team={other}").status_code == 403
+    assert browser.get(f"/analytics/productivity/panel?{MARCH}&team={other}").status_code == 403
 
 
 def test_without_a_period_the_last_thirty_days_are_shown(browser: TestClient, people: People) -> None:

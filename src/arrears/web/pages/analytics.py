@@ -4,7 +4,12 @@ Thin adapters over :mod:`arrears.analytics`, with the same role narrowing as the
 API (:func:`arrears.web.routes.analytics.scoped_request`): a collector reaches only
 their own productivity, a team lead their team. Charts are Apache ECharts
 (vendored under /static/vendor/echarts) drawn from options built here; every figure
-is also in a table, so the page reads without JavaScript and prints.
+is also in a table, so a measure's page reads without JavaScript and prints.
+
+The dashboard itself answers at once with one empty panel per measure; each panel
+then asks for its own figures (``/analytics/{measure}/panel``, loaded by htmx), so
+the page shows before its slowest measure is computed and the measures are computed
+side by side by the server's workers.
 """
 
 from __future__ import annotations
@@ -347,17 +352,16 @@ def _query(given: Slice) -> str:
 def dashboard(
     request: Request, db_session: DbSession, caller: Reader, filters: Annotated[PageFilters, Depends()]
 ) -> Response:
-    """Every measure the caller may see, charts first; a collector goes to their own productivity."""
+    """A panel for every measure the caller may see, filled by its own request; a collector goes to their own
+    productivity."""
     if caller.role is Role.COLLECTOR:
         return RedirectResponse("/analytics/productivity", status_code=303)
     translate = translator(locale_for(request, caller))
     given = filters.slice(db_session, caller)
-    views = [
-        _view(compute(db_session=db_session, name=name, request=scoped_request(caller, given, name)), translate)
-        for name in visible_measures(caller)
-    ]
+    for name in visible_measures(caller):
+        scoped_request(caller, given, name)  # a filter the caller may not use is refused here, not in each panel
     context = {
-        "views": views,
+        "panels": [{"name": name, "title": translate(TITLES[name])} for name in visible_measures(caller)],
         "given": given,
         "query": _query(given),
         "choices": _choices(db_session, caller),
@@ -403,6 +407,24 @@ def daily_report(
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
     )
+
+
+@router.get("/analytics/{measure}/panel", response_class=HTMLResponse)
+def panel(
+    request: Request,
+    db_session: DbSession,
+    caller: Reader,
+    measure: str,
+    filters: Annotated[PageFilters, Depends()],
+) -> Response:
+    """One measure's chart and table as a dashboard panel (a fragment the dashboard loads with htmx)."""
+    if measure not in TITLES:
+        raise NotFound(f"no measure '{measure}'", hint="pick one on the dashboard")
+    translate = translator(locale_for(request, caller))
+    given = filters.slice(db_session, caller)
+    table = compute(db_session=db_session, name=measure, request=scoped_request(caller, given, measure))
+    context = {"view": _view(table, translate), "query": _query(given)}
+    return render(request, "analytics/_panel.html", context, principal=caller)
 
 
 @router.get("/analytics/{measure}", response_class=HTMLResponse)
