@@ -12,6 +12,7 @@ from collections import Counter
 from sqlalchemy import BigInteger, ColumnElement, SQLColumnExpression, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from arrears.analytics import daily
 from arrears.analytics.filters import Filters, actor_dimensions, arm_clause
 from arrears.analytics.tables import Cell, Table, ratio
 from arrears.audit.models import AuditRecord
@@ -46,16 +47,25 @@ def _contact_scope(filters: Filters) -> list[ColumnElement[bool]]:
     return clauses
 
 
+def _attempts(db_session: Session, filters: Filters) -> tuple[int, int, int]:
+    """Attempts, connected and right-party attempts in scope: from the daily aggregates when every day of the
+    period is aggregated and no arm is asked for (they hold the person and the product, not the case's arm).
+    """
+    if filters.arm is None and daily.covered(
+        db_session=db_session, tenant_id=filters.tenant_id, first=filters.start, last=filters.end
+    ):
+        return daily.read_contacts(db_session=db_session, filters=filters)
+    attempts, connected, rpc = db_session.execute(
+        select(func.count(), _count_if(ContactAttempt.connected), _count_if(ContactAttempt.right_party))
+        .select_from(ContactAttempt)
+        .join(Case, Case.id == ContactAttempt.case_id)
+        .where(*_contact_scope(filters))
+    ).one()
+    return int(attempts), int(connected), int(rpc)
+
+
 def contacts_in_period(*, db_session: Session, filters: Filters) -> int:
-    return (
-        db_session.scalar(
-            select(func.count())
-            .select_from(ContactAttempt)
-            .join(Case, Case.id == ContactAttempt.case_id)
-            .where(*_contact_scope(filters))
-        )
-        or 0
-    )
+    return _attempts(db_session, filters)[0]
 
 
 def contact_rates(*, db_session: Session, filters: Filters) -> Table:
@@ -64,13 +74,11 @@ def contact_rates(*, db_session: Session, filters: Filters) -> Table:
     - contact rate = connected attempts / attempts;
     - right-party-contact (RPC) rate = right-party attempts / attempts;
     - promise rate = promises taken on attempts of the period / right-party attempts.
+
+    The attempts may come from the daily aggregates (:func:`_attempts`); promises
+    are counted in the contact tables (a promise can be cancelled at any time).
     """
-    attempts, connected, rpc = db_session.execute(
-        select(func.count(), _count_if(ContactAttempt.connected), _count_if(ContactAttempt.right_party))
-        .select_from(ContactAttempt)
-        .join(Case, Case.id == ContactAttempt.case_id)
-        .where(*_contact_scope(filters))
-    ).one()
+    attempts, connected, rpc = _attempts(db_session, filters)
     promises = (
         db_session.scalar(
             select(func.count())

@@ -17,24 +17,40 @@ module without it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Date, and_, delete, func, insert, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Select,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from arrears.analytics.filters import Filters
+from arrears.analytics.filters import Filters, actor_dimensions
 from arrears.analytics.models import (
     AggregatedDay,
     BucketEntryDay,
     BucketFlowMonth,
+    CasePaymentDay,
     CollectorRecoveryDay,
+    ContactDay,
     EntryRecoveryDay,
 )
 from arrears.cases.models import Case, CaseAssignment
+from arrears.contact.models import ContactAttempt
 from arrears.dates import add_months
 from arrears.db.base import utcnow
 from arrears.delinquency.models import BucketHistory
@@ -55,7 +71,7 @@ WINDOW_DAYS = 31
 CATCH_UP_DAYS = 31
 """The most days the run's stage fills in when runs were skipped; older gaps are the backfill command's."""
 
-TABLES = (BucketEntryDay, EntryRecoveryDay, BucketFlowMonth, CollectorRecoveryDay)
+TABLES = (BucketEntryDay, EntryRecoveryDay, BucketFlowMonth, CollectorRecoveryDay, CasePaymentDay, ContactDay)
 
 
 class PlusDays(FunctionElement[date]):
@@ -75,6 +91,25 @@ def _plus_days_postgresql(element: PlusDays, compiler: SQLCompiler, **kw: Any) -
 def _plus_days_sqlite(element: PlusDays, compiler: SQLCompiler, **kw: Any) -> str:
     column, days = list(element.clauses)
     return f"date({compiler.process(column, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
+
+
+class UtcDay(FunctionElement[date]):
+    """The UTC calendar day of a stored time (stored in UTC: naive on SQLite, ``timestamptz`` on PostgreSQL)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(UtcDay, "postgresql")
+def _utc_day_postgresql(element: UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"CAST(({compiler.process(column, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+@compiles(UtcDay, "sqlite")
+def _utc_day_sqlite(element: UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"date({compiler.process(column, **kw)})"
 
 
 def answers(filters: Filters) -> bool:
@@ -199,6 +234,37 @@ def read_collector_recoveries(*, db_session: Session, filters: Filters) -> dict[
     return {int(user): int(cents) for user, cents in rows}
 
 
+def paid_cases(*, tenant_id: int, start: date, end: date) -> Select[Any]:
+    """The ids (``case_id``) of the cases with a payment valued from ``start`` to ``end``, as
+    :func:`arrears.strategy.arms.paid_cases` reads them from the book.
+    """
+    return (
+        select(CasePaymentDay.case_id)
+        .where(CasePaymentDay.tenant_id == tenant_id, CasePaymentDay.day >= start, CasePaymentDay.day <= end)
+        .distinct()
+    )
+
+
+def read_contacts(*, db_session: Session, filters: Filters) -> tuple[int, int, int]:
+    """Attempts, connected and right-party attempts of the period, by the filtered people on the filtered product."""
+    where = [
+        ContactDay.tenant_id == filters.tenant_id,
+        ContactDay.day >= filters.start,
+        ContactDay.day <= filters.end,
+        actor_dimensions(filters, ContactDay.user_id),
+    ]
+    if filters.product_id is not None:
+        where.append(ContactDay.product_id == filters.product_id)
+    attempts, connected, right_party = db_session.execute(
+        select(
+            func.coalesce(_total(ContactDay.attempts), 0),
+            func.coalesce(_total(ContactDay.connected), 0),
+            func.coalesce(_total(ContactDay.right_party), 0),
+        ).where(*where)
+    ).one()
+    return int(attempts), int(connected), int(right_party)
+
+
 # --- writing -------------------------------------------------------------------------------------------------
 
 
@@ -225,6 +291,8 @@ def refresh(*, db_session: Session, tenant_id: int, first: date, last: date) -> 
         "collector_recoveries": _write(
             db_session, CollectorRecoveryDay, _collectors(db_session, tenant_id, first, last)
         ),
+        "case_payments": _write(db_session, CasePaymentDay, _case_payments(db_session, tenant_id, first, last)),
+        "contacts": _write(db_session, ContactDay, _contacts(db_session, tenant_id, first, last)),
         "entry_recoveries": 0,
         "flows": 0,
     }
@@ -253,6 +321,10 @@ def _write(db_session: Session, table: type[Any], rows: list[dict[str, Any]]) ->
 
 def _cents(column: Any) -> Any:
     return type_coerce(func.sum(column), BigInteger)
+
+
+_total = _cents
+"""A sum of whole numbers (counts), kept exact as :func:`_cents` keeps money."""
 
 
 def _entries(db_session: Session, tenant_id: int, first: date, last: date) -> list[dict[str, Any]]:
@@ -385,12 +457,103 @@ def _collectors(db_session: Session, tenant_id: int, first: date, last: date) ->
     ]
 
 
+def _case_payments(db_session: Session, tenant_id: int, first: date, last: date) -> list[dict[str, Any]]:
+    """Each case with a payment (not reversed) valued ``first`` .. ``last`` on its borrower's loans, by value date."""
+    rows = db_session.execute(
+        select(Payment.value_date, Case.id)
+        .select_from(Payment)
+        .join(Loan, Loan.id == Payment.loan_id)
+        .join(Case, (Case.tenant_id == Loan.tenant_id) & (Case.borrower_id == Loan.borrower_id))
+        .where(
+            Loan.tenant_id == tenant_id,
+            Payment.reversed_at.is_(None),
+            Payment.value_date >= first,
+            Payment.value_date <= last,
+        )
+        .distinct()
+    )
+    return [{"tenant_id": tenant_id, "day": day, "case_id": case_id} for day, case_id in rows]
+
+
+def _contacts(db_session: Session, tenant_id: int, first: date, last: date) -> list[dict[str, Any]]:
+    """Attempts on the tenant's cases from ``first`` 00:00 UTC to the end of ``last``, per UTC day, person and
+    product of the loan they were about.
+    """
+    since = datetime.combine(first, time(0), tzinfo=UTC)
+    until = datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC)
+    day = UtcDay(ContactAttempt.attempted_at)
+    user = func.coalesce(ContactAttempt.user_id, 0)
+    product = func.coalesce(Loan.product_id, 0)
+    rows = db_session.execute(
+        select(
+            day,
+            user,
+            product,
+            func.count(),
+            func.sum(case((ContactAttempt.connected, 1), else_=0)),
+            func.sum(case((ContactAttempt.right_party, 1), else_=0)),
+        )
+        .select_from(ContactAttempt)
+        .join(Case, Case.id == ContactAttempt.case_id)
+        .outerjoin(Loan, Loan.id == ContactAttempt.loan_id)
+        .where(Case.tenant_id == tenant_id, ContactAttempt.attempted_at >= since, ContactAttempt.attempted_at < until)
+        .group_by(day, user, product)
+    )
+    return [
+        {
+            "tenant_id": tenant_id,
+            "day": on,
+            "user_id": user_id,
+            "product_id": product_id,
+            "attempts": attempts,
+            "connected": connected,
+            "right_party": right_party,
+        }
+        for on, user_id, product_id, attempts, connected, right_party in rows
+    ]
+
+
+def add_new_cases(*, db_session: Session, tenant_id: int) -> int:
+    """Write the case payments of cases opened after the days their payments fall on were aggregated.
+
+    A day's rows list the cases that existed when it was refreshed; a case the
+    pass opens later (for a borrower who paid on that day) is added here, day
+    by day, for the days refreshed before its creation. Returns the rows added.
+    """
+    stale = (
+        select(AggregatedDay.tenant_id, Payment.value_date, Case.id)
+        .select_from(Case)
+        .join(Loan, (Loan.tenant_id == Case.tenant_id) & (Loan.borrower_id == Case.borrower_id))
+        .join(Payment, Payment.loan_id == Loan.id)
+        .join(AggregatedDay, (AggregatedDay.tenant_id == Case.tenant_id) & (AggregatedDay.day == Payment.value_date))
+        .where(
+            Case.tenant_id == tenant_id,
+            Case.created_at
+            > select(func.min(AggregatedDay.refreshed_at))
+            .where(AggregatedDay.tenant_id == tenant_id)
+            .scalar_subquery(),
+            Case.created_at > AggregatedDay.refreshed_at,
+            Payment.reversed_at.is_(None),
+            ~exists().where(
+                CasePaymentDay.tenant_id == Case.tenant_id,
+                CasePaymentDay.day == Payment.value_date,
+                CasePaymentDay.case_id == Case.id,
+            ),
+        )
+        .distinct()
+    )
+    rows = [{"tenant_id": tenant, "day": day, "case_id": case_id} for tenant, day, case_id in db_session.execute(stale)]
+    return _write(db_session, CasePaymentDay, rows)
+
+
 # --- keeping fresh -------------------------------------------------------------------------------------------
 
 
 def changed_since_refresh(*, db_session: Session, tenant_id: int) -> date | None:
-    """The earliest aggregated day with a payment received or reversed after that day was refreshed."""
-    return db_session.scalar(
+    """The earliest aggregated day with a payment received or reversed, or a contact attempt recorded, after that
+    day was refreshed.
+    """
+    paid = db_session.scalar(
         select(func.min(Payment.value_date))
         .join(Loan, Loan.id == Payment.loan_id)
         .join(AggregatedDay, and_(AggregatedDay.tenant_id == Loan.tenant_id, AggregatedDay.day == Payment.value_date))
@@ -399,6 +562,15 @@ def changed_since_refresh(*, db_session: Session, tenant_id: int) -> date | None
             or_(Payment.received_at > AggregatedDay.refreshed_at, Payment.reversed_at > AggregatedDay.refreshed_at),
         )
     )
+    day = UtcDay(ContactAttempt.attempted_at)
+    contacted = db_session.scalar(
+        select(func.min(day))
+        .join(Case, Case.id == ContactAttempt.case_id)
+        .join(AggregatedDay, and_(AggregatedDay.tenant_id == Case.tenant_id, AggregatedDay.day == day))
+        .where(Case.tenant_id == tenant_id, ContactAttempt.created_at > AggregatedDay.refreshed_at)
+    )
+    found = [when for when in (paid, contacted) if when is not None]
+    return min(found) if found else None
 
 
 def catch_up(*, db_session: Session, tenant_id: int, as_of: date) -> tuple[date, dict[str, int]]:
@@ -415,7 +587,9 @@ def catch_up(*, db_session: Session, tenant_id: int, as_of: date) -> tuple[date,
     changed = changed_since_refresh(db_session=db_session, tenant_id=tenant_id)
     if changed is not None and changed < first:
         first = max(changed, as_of - timedelta(days=366 * 3 - 1))
-    return first, refresh(db_session=db_session, tenant_id=tenant_id, first=first, last=as_of)
+    written = refresh(db_session=db_session, tenant_id=tenant_id, first=first, last=as_of)
+    written["new_case_payments"] = add_new_cases(db_session=db_session, tenant_id=tenant_id)
+    return first, written
 
 
 def stage_aggregate(db_session: Session, context: RunContext, _ids: range) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
+from arrears.analytics import daily
 from arrears.analytics.filters import Filters
 from arrears.analytics.tables import Cell, Table
 from arrears.strategy import arms
@@ -38,11 +39,18 @@ def _exact(value: float) -> Fraction:
 def arm_comparison(*, db_session: Session, filters: Filters) -> Table:
     """Each outcome's rate per arm with 95% Wilson intervals, and challenger minus champion with its interval.
 
-    Outcomes and the case-to-arm rule are those of :mod:`arrears.strategy.arms`.
+    Outcomes and the case-to-arm rule are those of :mod:`arrears.strategy.arms`;
+    when every day of the period is aggregated, the cases that paid are read
+    from the daily aggregates instead of the period's payments.
     With an arm that has no cases there is nothing to compare: one row per
     outcome with the case counts and empty rates.
     """
-    report = arms.compare(db_session=db_session, tenant_id=filters.tenant_id, start=filters.start, end=filters.end)
+    paid = None
+    if daily.covered(db_session=db_session, tenant_id=filters.tenant_id, first=filters.start, last=filters.end):
+        paid = daily.paid_cases(tenant_id=filters.tenant_id, start=filters.start, end=filters.end)
+    report = arms.compare(
+        db_session=db_session, tenant_id=filters.tenant_id, start=filters.start, end=filters.end, paid=paid
+    )
     rows: list[tuple[Cell, ...]] = []
     for outcome in arms.OUTCOMES:
         found = report.comparisons.get(outcome)

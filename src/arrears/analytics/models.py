@@ -79,3 +79,27 @@ class CollectorRecoveryDay(Base):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recovered: Mapped[int] = mapped_column(BigInteger, doc="cents")
+
+
+class CasePaymentDay(Base):
+    """A case whose borrower had a payment (not reversed) valued on ``day`` on one of their loans of the tenant."""
+
+    __tablename__ = "analytics_case_payments"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, doc="the payments' value date")
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ContactDay(Base):
+    """Contact attempts made on ``day`` (UTC) by one person about one product, and how many connected."""
+
+    __tablename__ = "analytics_contacts"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, doc="the attempts' UTC day")
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="who made them; 0 for nobody recorded")
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the loan's product; 0 for no loan")
+    attempts: Mapped[int] = mapped_column(Integer)
+    connected: Mapped[int] = mapped_column(Integer)
+    right_party: Mapped[int] = mapped_column(Integer)
