@@ -474,8 +474,9 @@ def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
     lines += [
         "- *same rows*: the measure's rows from the aggregates equal, cell for cell, its rows from the book "
         "in the same run.",
-        "- `recovery_curve`, `roll_matrix`, `roll_rates` and `productivity`'s recovered amounts read the daily "
-        "aggregates; the other measures read the book as before (docs/metrics.md says which reads what).",
+        "- From the daily aggregates: `recovery_curve`, `roll_matrix`, `roll_rates`, `productivity`'s recovered "
+        "amounts, `arm_comparison`'s cases that paid, `contact_rates`' attempts and `complaint_rate`'s contacts; "
+        "the rest is read from the book (docs/metrics.md says which reads what).",
         "- Measured while other engineers' work ran on the same two cores: treat the figures as upper bounds.",
         MARKER_END,
     ]
