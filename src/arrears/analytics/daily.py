@@ -4,11 +4,13 @@ A day's aggregates are a pure function of the book: :func:`refresh` deletes the
 rows of the days it is given and writes them again, so aggregating a day twice
 leaves what aggregating it once does. The end-of-day run's ``aggregate`` stage
 refreshes the run's day, any days skipped since the last one, and the days that
-payments received or reversed since their refresh could change; ``arrears
+payments received or reversed, or contact attempts recorded, since their refresh
+could change, and adds the case payments of cases opened since; ``arrears
 analytics refresh --from --to`` backfills history. A measure reads the
 aggregates only when every day it needs is listed in ``analytics_days`` and its
-filters are ones the aggregates hold (tenant, period, product, bucket);
-otherwise it reads the book as before, with the same result (docs/metrics.md).
+filters are ones the aggregates hold (tenant, period, product, bucket; for
+contacts, the person); otherwise it reads the book as before, with the same
+result (docs/metrics.md).
 
 Polars is imported where it is used: the run and the command line load this
 module without it.
@@ -537,6 +539,7 @@ def add_new_cases(*, db_session: Session, tenant_id: int) -> int:
         .join(AggregatedDay, (AggregatedDay.tenant_id == Case.tenant_id) & (AggregatedDay.day == Payment.value_date))
         .where(
             Case.tenant_id == tenant_id,
+            # Implied by the next condition; stated alone, it lets the cases be narrowed before any join.
             Case.created_at
             > select(func.min(AggregatedDay.refreshed_at))
             .where(AggregatedDay.tenant_id == tenant_id)
