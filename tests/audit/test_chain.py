@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from arrears.audit.chain import (
+    ENTRY_FIELDS,
     GENESIS_HASH,
     ChainFields,
     DetailsNotChainable,
     canonical_time,
     check_details,
     entry_hash,
+    link,
     serialise,
 )
 
@@ -130,3 +132,14 @@ def test_json_values_that_round_trip_are_accepted(details: dict[str, Any]) -> No
 def test_values_json_would_change_are_refused(details: dict[str, Any], message: str) -> None:
     with pytest.raises(DetailsNotChainable, match=message):
         check_details(details)
+
+
+def test_linking_from_a_mapping_gives_the_same_hash_as_the_entry() -> None:
+    times: dict[datetime, str] = {}
+    values = {name: getattr(ENTRY, name) for name in ENTRY_FIELDS}
+    assert link(ENTRY.seq, ENTRY.prev_hash, values, times) == entry_hash(ENTRY)
+    shanghai = ENTRY.occurred_at.astimezone(timezone(timedelta(hours=8)))
+    later = dataclasses.replace(ENTRY, seq=2, prev_hash=entry_hash(ENTRY), occurred_at=shanghai, details={"x": [1]})
+    later_values = {name: getattr(later, name) for name in ENTRY_FIELDS}
+    assert link(2, later.prev_hash, later_values, times) == entry_hash(later)
+    assert times == {ENTRY.occurred_at: "2026-03-01T01:30:00.123456Z"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import event, select, text
@@ -101,6 +102,25 @@ def test_bulk_entries_continue_the_same_chain(db_session: Session) -> None:
     assert bulk[0].prev_hash == first.hash and all(_recomputed(e) == e.hash for e in bulk)
     after = _recorded(db_session, 1)[0]
     assert after.prev_hash == bulk[-1].hash
+
+
+def test_an_entry_not_yet_flushed_is_written_before_a_bulk_batch(db_session: Session) -> None:
+    single = audit.record(db_session=db_session, actor="user:1", action="test.single", subject_type="loan")
+    rows = [{"actor": "system:run", "action": "test.bulk", "subject_type": "case", "subject_id": n} for n in range(50)]
+    audit.record_many(db_session=db_session, rows=rows)
+    stored = list(db_session.scalars(select(AuditRecord).where(AuditRecord.seq >= single.seq).order_by(AuditRecord.id)))
+    assert [e.seq for e in stored] == list(range(single.seq, single.seq + 51))
+    assert all(e.prev_hash == before.hash for before, e in pairwise(stored))
+    assert all(_recomputed(e) == e.hash for e in stored)
+    assert len({e.occurred_at for e in stored[1:]}) == 1  # a batch without times is stamped with one instant
+
+
+def test_a_naive_time_in_a_batch_is_refused_and_nothing_is_chained(db_session: Session) -> None:
+    before = _recorded(db_session, 1)[0]
+    row = {"actor": "user:1", "action": "test.bulk", "subject_type": "case", "occurred_at": datetime(2026, 3, 1)}
+    with pytest.raises(ValueError, match="time-zone aware"):
+        audit.record_many(db_session=db_session, rows=[row])
+    assert _recorded(db_session, 1)[0].seq == before.seq + 1
 
 
 def test_values_read_back_give_the_same_hash(db_session: Session) -> None:

@@ -50,30 +50,58 @@ def canonical_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""One encoder for every call: ``json.dumps`` with options builds a new encoder each time it is called."""
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _CANONICAL.encode(value)
 
 
 def serialise(fields: ChainFields) -> bytes:
+    return serialise_values(fields.seq, fields.prev_hash, canonical_time(fields.occurred_at), fields)
+
+
+def serialise_values(seq: int, prev_hash: str, occurred_at: str, values: Any) -> bytes:
+    """The canonical serialisation from an entry's fields given as a mapping or as attributes.
+
+    ``occurred_at`` comes already in canonical form, so a batch of entries stamped
+    at one instant formats it once (``link``).
+    """
+    get = values.__getitem__ if isinstance(values, Mapping) else values.__getattribute__
     payload = [
-        fields.seq,
-        fields.prev_hash,
-        canonical_time(fields.occurred_at),
-        fields.tenant_id,
-        fields.actor_user_id,
-        fields.actor,
-        fields.action,
-        fields.subject_type,
-        fields.subject_id,
-        fields.origin,
-        fields.details,
+        seq,
+        prev_hash,
+        occurred_at,
+        get("tenant_id"),
+        get("actor_user_id"),
+        get("actor"),
+        get("action"),
+        get("subject_type"),
+        get("subject_id"),
+        get("origin"),
+        get("details"),
     ]
-    return canonical_json(payload).encode("utf-8")
+    return _CANONICAL.encode(payload).encode("utf-8")
 
 
 def entry_hash(fields: ChainFields) -> str:
     """SHA-256 hex of the canonical serialisation."""
     return hashlib.sha256(serialise(fields)).hexdigest()
+
+
+def link(seq: int, prev_hash: str, values: Mapping[str, Any], times: dict[datetime, str]) -> str:
+    """The hash of the entry at ``seq`` with the fields in ``values`` (the keys of ``ENTRY_FIELDS``).
+
+    The same hash as ``entry_hash(ChainFields(seq=seq, prev_hash=prev_hash, **values))``
+    without building the dataclass; ``times`` caches the canonical form of each
+    instant already seen in the batch.
+    """
+    moment = values["occurred_at"]
+    stamp = times.get(moment)
+    if stamp is None:
+        stamp = times[moment] = canonical_time(moment)
+    return hashlib.sha256(serialise_values(seq, prev_hash, stamp, values)).hexdigest()
 
 
 def check_details(details: Mapping[str, Any]) -> None:
