@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, any_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from arrears.errors import InvalidInput, NotFound
@@ -83,18 +83,28 @@ def upsert(
     return product, version
 
 
+def _among(db_session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """``column IN ids``; on PostgreSQL one array parameter, not one bound parameter per id
+    (the daily pass asks for the restructures of a whole chunk of loans at once)."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+    return column.in_(ids)
+
+
 def restructures_of(*, db_session: Session, loan_ids: Sequence[int]) -> dict[int, list[Restructure]]:
     """The restructures of these loans, as the engine replays them (``compute_position(restructures=...)``)."""
     if not loan_ids:
         return {}
     rows = db_session.scalars(
-        select(LoanRestructure).where(LoanRestructure.loan_id.in_(loan_ids)).order_by(LoanRestructure.effective_on)
+        select(LoanRestructure)
+        .where(_among(db_session, LoanRestructure.loan_id, loan_ids))
+        .order_by(LoanRestructure.effective_on)
     ).all()
     schedules: dict[int, list[ScheduledInstallment]] = defaultdict(list)
     if rows:
         stmt = (
             select(RestructuredInstallment)
-            .where(RestructuredInstallment.restructure_id.in_([row.id for row in rows]))
+            .where(_among(db_session, RestructuredInstallment.restructure_id, [row.id for row in rows]))
             .order_by(RestructuredInstallment.number)
         )
         for item in db_session.scalars(stmt):
