@@ -234,3 +234,29 @@ def test_the_report_counts_what_the_day_wrote(db_session: Session, factories: Fa
     assert run.report["arms"] == arms
     assert run.report["actions"] == Counter(action.treatment.value for action in actions)
     assert run.report["guard_blocks"] == blocked
+
+
+def test_the_policy_stage_stamps_a_worked_case_s_actions_with_its_owner_and_allocation_keeps_it_right(
+    db_session: Session, factories: Factories
+) -> None:
+    tenant = portfolio(db_session, factories)
+    day(db_session, tenant)
+    next_day = date.fromordinal(AS_OF.toordinal() + 1)
+    up_to_policy = STAGES[: [stage.name for stage in STAGES].index("policy") + 1]
+    day(db_session, tenant, next_day, up_to_policy)
+    owners = dict(db_session.execute(text(OPEN_OWNERS)).all())
+    actions = db_session.execute(
+        text("SELECT case_id, treatment, user_id FROM collection_actions WHERE as_of = :d"), {"d": next_day}
+    ).all()
+    worked = {case_id for case_id, treatment, _ in actions if treatment in ("call", "visit")}
+    assert worked and owners
+    assert all(user_id == (owners.get(case_id) if case_id in worked else None) for case_id, _, user_id in actions)
+    day(db_session, tenant, next_day)
+    owners = dict(db_session.execute(text(OPEN_OWNERS)).all())
+    stamped = db_session.execute(
+        text("SELECT case_id, user_id FROM collection_actions WHERE as_of = :d"), {"d": next_day}
+    ).all()
+    assert all(user_id == (owners.get(case_id) if case_id in worked else None) for case_id, user_id in stamped)
+
+
+OPEN_OWNERS = "SELECT case_id, user_id FROM case_assignments WHERE ended_at IS NULL AND user_id IS NOT NULL"

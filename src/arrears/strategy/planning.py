@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Text, column, delete, func, insert, select, table, text, update
 from sqlalchemy.orm import Session
 
+from arrears.cases.models import CaseAssignment
 from arrears.compliance import service as compliance
 from arrears.compliance.facts import ContactHistory, Debtor, PlannedContact
 from arrears.compliance.guard import decide
@@ -35,6 +36,7 @@ from arrears.strategy.models import CaseStateHistory, CaseStrategy, CollectionAc
 from arrears.strategy.policy import SAMPLE_POLICY, Policy, State, bundled_policy
 from arrears.strategy.run import RunContext
 from arrears.strategy.service import get_all_active, pick_champion, policy_of
+from arrears.strategy.worklists import COLLECTOR_TREATMENTS
 
 PLANNED_AT: dict[Timing, time] = {
     Timing.FIRST_PASS: time(9, 0),
@@ -221,6 +223,7 @@ ACTION_COLUMNS = (
     "not_before",
     "blocked_rules",
     "created_at",
+    "user_id",
 )
 
 
@@ -319,6 +322,26 @@ def _recent_actions(db_session: Session, cases: range, as_of: date, longest: int
     return {(case_id, treatment): day for case_id, treatment, day in db_session.execute(stmt)}
 
 
+_COLLECTOR_TREATMENTS = frozenset(treatment.value for treatment in COLLECTOR_TREATMENTS)
+
+
+def _owners(db_session: Session, cases: range) -> dict[int, int]:
+    """Case id -> the collector holding it now, for the partition's cases.
+
+    A case with a call or visit due has all its actions of the day stamped with
+    its owner already here, as the allocate stage would stamp them if the case
+    stays where it is (most do, day after day); allocation then rewrites only
+    the actions of the cases that change hands or find no one with room.
+    """
+    stmt = select(CaseAssignment.case_id, CaseAssignment.user_id).where(
+        CaseAssignment.case_id >= cases.start,
+        CaseAssignment.case_id < cases.stop,
+        CaseAssignment.ended_at.is_(None),
+        CaseAssignment.user_id.is_not(None),
+    )
+    return {case_id: user_id for case_id, user_id in db_session.execute(stmt) if user_id is not None}
+
+
 def _write_actions(db_session: Session, context: RunContext, cases: range, decisions: list[_Decided]) -> dict[str, Any]:
     """Replace the day's actions of the partition; cadence and the guard decide what is due and when."""
     as_of = context.as_of
@@ -337,13 +360,15 @@ def _write_actions(db_session: Session, context: RunContext, cases: range, decis
         db_session=db_session, case_ids=cases, until=datetime.combine(work_day, time(0), tzinfo=UTC)
     )
     book = _GuardBook(planning_pack(compliance.pack_for_tenant(tenant)), work_day)
+    owners = _owners(db_session, cases)
     plans: dict[tuple[int, str, int], str] = {}
     created_at = utcnow()
     day = as_of.isoformat()
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     blocked = 0
     for decided in decisions:
         state, case_id = decided.state, decided.case_id
+        first = len(rows)
         for index, plan in enumerate(state.treatments):
             if _done_lately(recent, case_id, plan.treatment, as_of, plan.every_days):
                 continue
@@ -371,8 +396,12 @@ def _write_actions(db_session: Session, context: RunContext, cases: range, decis
                     not_before,
                     rules,
                     created_at,
+                    None,
                 )
             )
+        owner = owners.get(case_id)
+        if owner is not None and any(row[3] in _COLLECTOR_TREATMENTS for row in rows[first:]):
+            rows[first:] = [(*row[:-1], owner) for row in rows[first:]]
     if rows:
         _insert_rows(db_session, CollectionAction, ACTION_COLUMNS, rows)
     return {"actions": len(rows), "blocked": blocked}
