@@ -5,7 +5,7 @@ each day, which champion/challenger counts instead of scanning the period's
 payments, and contact attempts per day, person and product, which the contact
 rates add up.
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06 14:30:00
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
