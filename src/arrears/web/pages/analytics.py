@@ -409,6 +409,18 @@ def daily_report(
     )
 
 
+def _measure_view(
+    request: Request, db_session: Session, caller: Principal, measure: str, filters: PageFilters
+) -> tuple[dict[str, Any], Slice]:
+    """One measure computed for the caller's filters, ready for a template, with the filters it used."""
+    if measure not in TITLES:
+        raise NotFound(f"no measure '{measure}'", hint="pick one on the dashboard")
+    translate = translator(locale_for(request, caller))
+    given = filters.slice(db_session, caller)
+    table = compute(db_session=db_session, name=measure, request=scoped_request(caller, given, measure))
+    return _view(table, translate), given
+
+
 @router.get("/analytics/{measure}/panel", response_class=HTMLResponse)
 def panel(
     request: Request,
@@ -418,13 +430,8 @@ def panel(
     filters: Annotated[PageFilters, Depends()],
 ) -> Response:
     """One measure's chart and table as a dashboard panel (a fragment the dashboard loads with htmx)."""
-    if measure not in TITLES:
-        raise NotFound(f"no measure '{measure}'", hint="pick one on the dashboard")
-    translate = translator(locale_for(request, caller))
-    given = filters.slice(db_session, caller)
-    table = compute(db_session=db_session, name=measure, request=scoped_request(caller, given, measure))
-    context = {"view": _view(table, translate), "query": _query(given)}
-    return render(request, "analytics/_panel.html", context, principal=caller)
+    view, given = _measure_view(request, db_session, caller, measure, filters)
+    return render(request, "analytics/_panel.html", {"view": view, "query": _query(given)}, principal=caller)
 
 
 @router.get("/analytics/{measure}", response_class=HTMLResponse)
@@ -436,13 +443,9 @@ def drill_down(
     filters: Annotated[PageFilters, Depends()],
 ) -> Response:
     """One measure in full, with its chart, its definition and its CSV and XLSX downloads."""
-    if measure not in TITLES:
-        raise NotFound(f"no measure '{measure}'", hint="pick one on the dashboard")
-    translate = translator(locale_for(request, caller))
-    given = filters.slice(db_session, caller)
-    table = compute(db_session=db_session, name=measure, request=scoped_request(caller, given, measure))
+    view, given = _measure_view(request, db_session, caller, measure, filters)
     context = {
-        "view": _view(table, translate),
+        "view": view,
         "given": given,
         "query": _query(given),
         "choices": _choices(db_session, caller),
