@@ -14,7 +14,13 @@ bearer = HTTPBearer(auto_error=False, description="an API token from `arrears to
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request: committed when the route succeeds, rolled back when it raises."""
+    """One session per request: committed when the route succeeds, rolled back when it raises.
+
+    Used with ``scope="function"``: the commit happens before the response is sent.
+    With FastAPI's default (after the response), a client could act on an answer
+    whose writes were not yet visible, such as the htmx event that reloads a case's
+    timeline after an outcome, or get a success for work whose commit then failed.
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as db_session:
         try:
@@ -25,7 +31,7 @@ def get_db(request: Request) -> Iterator[Session]:
         db_session.commit()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def now(request: Request) -> datetime:
