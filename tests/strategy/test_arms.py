@@ -15,9 +15,9 @@ from arrears.compliance.models import Complaint
 from arrears.errors import InvalidInput
 from arrears.ledger.models import Loan
 from arrears.portfolio.models import Borrower
-from arrears.strategy.arms import compare
-from arrears.strategy.enums import Arm
-from arrears.strategy.models import CaseStateHistory
+from arrears.strategy.arms import actions_per_case, compare
+from arrears.strategy.enums import Arm, Timing, Treatment
+from arrears.strategy.models import CaseStateHistory, CollectionAction
 from tests.factories import Factories
 
 START, END = date(2026, 3, 1), date(2026, 3, 31)
@@ -74,3 +74,57 @@ def test_nothing_to_compare_while_an_arm_is_empty(db_session: Session, factories
 def test_a_period_that_ends_before_it_starts_is_refused(db_session: Session, factories: Factories) -> None:
     with pytest.raises(InvalidInput, match="before it starts"):
         compare(db_session=db_session, tenant_id=factories.tenant().id, start=END, end=START)
+
+
+def action(db_session: Session, case: Case, arm: Arm, as_of: date) -> None:
+    db_session.add(
+        CollectionAction(
+            key=f"{case.id}:{as_of}:call:{arm}",
+            case_id=case.id,
+            as_of=as_of,
+            treatment=Treatment.CALL,
+            timing=Timing.FIRST_PASS,
+            plan={},
+            state="early",
+            arm=arm,
+        )
+    )
+
+
+def test_actions_per_case_counts_the_periods_actions_of_the_counted_cases(
+    db_session: Session, factories: Factories
+) -> None:
+    """Champion: two cases, three actions in March (one on 1 Mar, one on 31 Mar) -> 1.5; the 28 Feb and 1 Apr
+    actions are outside. Challenger: one case, one action -> 1.0. Another tenant's case and its action count for
+    neither.
+    """
+    tenant, other = factories.tenant(), factories.tenant()
+    first, second = (case_in_arm(db_session, factories, factories.loan(tenant=tenant), Arm.CHAMPION) for _ in "ab")
+    challenger = case_in_arm(db_session, factories, factories.loan(tenant=tenant), Arm.CHALLENGER)
+    foreign = case_in_arm(db_session, factories, factories.loan(tenant=other), Arm.CHALLENGER)
+    for case, day in ((first, START), (first, END), (second, date(2026, 3, 9))):
+        action(db_session, case, Arm.CHAMPION, day)
+    action(db_session, first, Arm.CHAMPION, date(2026, 2, 28))
+    action(db_session, second, Arm.CHAMPION, date(2026, 4, 1))
+    action(db_session, challenger, Arm.CHALLENGER, date(2026, 3, 2))
+    action(db_session, foreign, Arm.CHALLENGER, date(2026, 3, 2))
+    db_session.flush()
+
+    report = compare(db_session=db_session, tenant_id=tenant.id, start=START, end=END)
+
+    assert actions_per_case(db_session=db_session, report=report, tenant_id=tenant.id) == {
+        Arm.CHAMPION: 1.5,
+        Arm.CHALLENGER: 1.0,
+    }
+
+
+def test_actions_per_case_is_zero_for_an_arm_without_cases(db_session: Session, factories: Factories) -> None:
+    tenant = factories.tenant()
+    case = case_in_arm(db_session, factories, factories.loan(tenant=tenant), Arm.CHAMPION)
+    action(db_session, case, Arm.CHAMPION, START)
+    db_session.flush()
+    report = compare(db_session=db_session, tenant_id=tenant.id, start=START, end=END)
+    assert actions_per_case(db_session=db_session, report=report, tenant_id=tenant.id) == {
+        Arm.CHAMPION: 1.0,
+        Arm.CHALLENGER: 0.0,
+    }

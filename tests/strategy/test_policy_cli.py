@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from arrears.db.session import create_db_engine
+from arrears.strategy.enums import Arm
 from tests.arrears_cli import Completed, run_arrears
 from tests.factories import Factories
+from tests.strategy.test_arms import END, START, action, case_in_arm
 from tests.strategy.test_policy_service import AS_OF, case_at
 
 POLICIES = Path(__file__).parents[2] / "src" / "arrears" / "strategy" / "policies"
@@ -114,3 +116,45 @@ def test_explain_errors_are_one_line(run: Run, args: tuple[str, ...], code: int,
     result = run("explain", *args)
     assert result.returncode == code
     assert message in result.stderr
+
+
+def _seed_arms(tmp_path: Path) -> None:
+    """acme in March: two champion cases, one of which paid and has one action; one challenger case."""
+    engine = create_db_engine(f"sqlite:///{tmp_path}/arrears.sqlite3")
+    try:
+        with Session(engine) as db_session, db_session.begin():
+            factories = Factories(db_session)
+            tenant = factories.tenant("acme")
+            loans = [factories.loan(tenant=tenant) for _ in range(3)]
+            cases = [
+                case_in_arm(db_session, factories, loan, arm)
+                for loan, arm in zip(loans, (Arm.CHAMPION, Arm.CHAMPION, Arm.CHALLENGER), strict=True)
+            ]
+            factories.payment(loans[0], "100.00", START)
+            action(db_session, cases[0], Arm.CHAMPION, END)
+    finally:
+        engine.dispose()
+
+
+def test_compare_prints_rates_and_cost_per_arm(run: Run, tmp_path: Path) -> None:
+    _seed_arms(tmp_path)
+    period = ("--tenant", "acme", "--from", START.isoformat(), "--to", END.isoformat())
+
+    data = json.loads(run("compare", *period, "--json").stdout)
+    table = run("compare", *period)
+
+    assert data["cases"] == {"champion": 2, "challenger": 1}
+    assert data["outcomes"]["recovered"]["champion"] == [1, 2, 0.5]
+    assert data["outcomes"]["recovered"]["challenger"] == [0, 1, 0.0]
+    assert data["actions_per_case"] == {"champion": 0.5, "challenger": 0.0}
+    assert table.returncode == 0, table.stderr
+    assert "50.0% of 2" in table.stdout
+    assert "actions per case: champion 0.50, challenger 0.00" in table.stdout
+
+
+def test_compare_refuses_a_period_that_ends_before_it_starts(run: Run, tmp_path: Path) -> None:
+    _seed_arms(tmp_path)
+    result = run("compare", "--tenant", "acme", "--from", END.isoformat(), "--to", START.isoformat())
+    assert result.returncode == 2
+    assert "--to" in result.stderr and "before it starts" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -239,12 +239,11 @@ def read_collector_recoveries(*, db_session: Session, filters: Filters) -> dict[
 
 def paid_cases(*, tenant_id: int, start: date, end: date) -> Select[Any]:
     """The ids (``case_id``) of the cases with a payment valued from ``start`` to ``end``, as
-    :func:`arrears.strategy.arms.paid_cases` reads them from the book.
+    :func:`arrears.strategy.arms.paid_cases` reads them from the book (a case paying on several days is listed
+    once per day).
     """
-    return (
-        select(CasePaymentDay.case_id)
-        .where(CasePaymentDay.tenant_id == tenant_id, CasePaymentDay.day >= start, CasePaymentDay.day <= end)
-        .distinct()
+    return select(CasePaymentDay.case_id).where(
+        CasePaymentDay.tenant_id == tenant_id, CasePaymentDay.day >= start, CasePaymentDay.day <= end
     )
 
 

@@ -115,6 +115,7 @@ def compare_command(
             start=parse_date(start, option="--from"),
             end=parse_date(end, option="--to"),
         )
+        cost = arms.actions_per_case(db_session=db_session, report=report, tenant_id=owner.id)
     rows = {
         outcome: {
             "champion": [c.champion.successes, c.champion.total, round(c.champion.rate, 4)],
@@ -130,7 +131,7 @@ def compare_command(
             json.dumps(
                 {
                     "cases": {arm.value: n for arm, n in report.cases.items()},
-                    "actions_per_case": {arm.value: round(v, 3) for arm, v in report.actions_per_case.items()},
+                    "actions_per_case": {arm.value: round(v, 3) for arm, v in cost.items()},
                     "outcomes": rows,
                 },
                 ensure_ascii=False,
@@ -149,7 +150,6 @@ def compare_command(
             f"{c.difference:+.1%} ({c.low:+.1%} to {c.high:+.1%}){mark}",
         )
     console.print(table)
-    cost = ", ".join(f"{arm.value} {value:.2f}" for arm, value in report.actions_per_case.items())
-    console.print(f"actions per case: {cost}")
+    console.print("actions per case: " + ", ".join(f"{arm.value} {value:.2f}" for arm, value in cost.items()))
     if not report.comparisons:
         console.print("one arm has no cases in this period: nothing to compare yet")

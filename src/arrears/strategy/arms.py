@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Select, Subquery, case, cast, func, select
+from sqlalchemy import BigInteger, Select, Subquery, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from arrears.cases.enums import CaseStatus
@@ -38,7 +38,6 @@ class ArmReport:
     start: date
     end: date
     cases: dict[Arm, int]
-    actions_per_case: dict[Arm, float]
     comparisons: dict[str, ArmComparison]
     """outcome -> comparison (absent when an arm has no cases)"""
 
@@ -46,29 +45,30 @@ class ArmReport:
 ARMS = tuple(Arm)
 
 
-def _first_states(tenant_id: int, start: date, end: date) -> Subquery:
-    """Each case of the tenant in a policy state during the period, with the arm of its first such state (the
-    lowest row id) and its status now.
+def _first_arms(start: date, end: date) -> Subquery:
+    """Each case in a policy state during the period, with the arm of its first such state (the lowest row id).
 
     The arm rides along the row id in one number, ``id * len(ARMS) + the arm's
     index``, whose minimum is that of the first state: one pass over the states,
-    no second look-up of the first one.
+    no second look-up of the first one. The states are grouped before the join to
+    the tenant's cases: grouping the states alone lets PostgreSQL share the work
+    between its workers, which the join first and then the group did not.
     """
     arm_index = case(*((CaseStateHistory.arm == arm, index) for index, arm in enumerate(ARMS)), else_=0)
     first = func.min(cast(CaseStateHistory.id, BigInteger) * len(ARMS) + arm_index)
     return (
-        select(CaseStateHistory.case_id, (first % len(ARMS)).label("arm_index"), Case.status)
-        .join(Case, Case.id == CaseStateHistory.case_id)
-        .where(Case.tenant_id == tenant_id, CaseStateHistory.entered_on <= end)
+        select(CaseStateHistory.case_id, (first % len(ARMS)).label("arm_index"))
+        .where(CaseStateHistory.entered_on <= end)
         .where((CaseStateHistory.left_on.is_(None)) | (CaseStateHistory.left_on >= start))
-        .group_by(CaseStateHistory.case_id, Case.status)
+        .group_by(CaseStateHistory.case_id)
         .subquery()
     )
 
 
 def paid_cases(tenant_id: int, start: date, end: date) -> Select[Any]:
     """The tenant's cases with a payment (not reversed) valued in the period on a loan of their borrower, from the
-    book: one scan of the period's payments.
+    book: one scan of the period's payments. A case paying twice is listed twice: the ids are for ``IN``, which
+    does not need them distinct.
     """
     return (
         select(Case.id.label("case_id"))
@@ -76,18 +76,13 @@ def paid_cases(tenant_id: int, start: date, end: date) -> Select[Any]:
         .join(Payment, Payment.loan_id == Loan.id)
         .where(Case.tenant_id == tenant_id, Payment.reversed_at.is_(None))
         .where(Payment.value_date >= start, Payment.value_date <= end)
-        .distinct()
     )
 
 
 def _complained(start: date, end: date) -> Select[Any]:
     since = datetime.combine(start, time(0), tzinfo=ZoneInfo("UTC"))
     until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=ZoneInfo("UTC"))
-    return select(Complaint.case_id).where(Complaint.received_at >= since, Complaint.received_at < until).distinct()
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    return select(Complaint.case_id).where(Complaint.received_at >= since, Complaint.received_at < until)
 
 
 def compare(
@@ -95,28 +90,26 @@ def compare(
 ) -> ArmReport:
     """Each outcome's rate per arm, and the challenger's difference from the champion with a 95% interval.
 
-    One statement counts each arm's cases and outcomes, an outer join per outcome
-    (no case id leaves the database); a second counts the actions by their arm.
-    ``paid`` selects the ids (column ``case_id``) of the cases with a payment in
-    the period: :func:`paid_cases` from the book unless given (the analytics give
-    the same ids from their daily aggregates).
+    One statement counts each arm's cases and outcomes (no case id leaves the
+    database): each outcome is a filtered count whose set of case ids the
+    database hashes once, rather than a join per outcome that needs its ids made
+    distinct first. ``paid`` selects the ids (column ``case_id``) of the cases
+    with a payment in the period: :func:`paid_cases` from the book unless given
+    (the analytics give the same ids from their daily aggregates).
     """
-    if end < start:
-        raise InvalidInput(f"the period ends ({end}) before it starts ({start})", where="--to")
-    first = _first_states(tenant_id, start, end)
-    recovered = (paid if paid is not None else paid_cases(tenant_id, start, end)).subquery()
-    complained = _complained(start, end).subquery()
+    _check_period(start, end)
+    first = _first_arms(start, end)
+    recovered = paid if paid is not None else paid_cases(tenant_id, start, end)
     counted = db_session.execute(
         select(
             first.c.arm_index,
             func.count(),
-            func.count(recovered.c.case_id),
-            _count_if(first.c.status == CaseStatus.CLOSED),
-            func.count(complained.c.case_id),
+            func.count().filter(first.c.case_id.in_(recovered)),
+            func.count().filter(Case.status == CaseStatus.CLOSED),
+            func.count().filter(first.c.case_id.in_(_complained(start, end))),
         )
-        .select_from(first)
-        .outerjoin(recovered, recovered.c.case_id == first.c.case_id)
-        .outerjoin(complained, complained.c.case_id == first.c.case_id)
+        .join(Case, Case.id == first.c.case_id)
+        .where(Case.tenant_id == tenant_id)
         .group_by(first.c.arm_index)
     ).all()
     cases = dict.fromkeys(Arm, 0)
@@ -125,17 +118,6 @@ def compare(
         arm = ARMS[index]
         cases[arm] = total
         hits["recovered"][arm], hits["cured"][arm], hits["complained"][arm] = paid_count, closed, complaints
-    actions = dict(
-        db_session.execute(
-            select(CollectionAction.arm, func.count())
-            .where(
-                CollectionAction.case_id.in_(select(first.c.case_id)),
-                CollectionAction.as_of >= start,
-                CollectionAction.as_of <= end,
-            )
-            .group_by(CollectionAction.arm)
-        ).all()
-    )
     comparisons = {}
     if all(cases.values()):
         for outcome, counts in hits.items():
@@ -143,5 +125,29 @@ def compare(
                 ArmCounts(Arm.CHAMPION, counts[Arm.CHAMPION], cases[Arm.CHAMPION]),
                 ArmCounts(Arm.CHALLENGER, counts[Arm.CHALLENGER], cases[Arm.CHALLENGER]),
             )
-    per_case = {arm: (actions.get(arm, 0) / cases[arm]) if cases[arm] else 0.0 for arm in Arm}
-    return ArmReport(start, end, cases, per_case, comparisons)
+    return ArmReport(start, end, cases, comparisons)
+
+
+def actions_per_case(*, db_session: Session, report: ArmReport, tenant_id: int) -> dict[Arm, float]:
+    """The cost side of the comparison: actions created in the report's period, by the arm that created them, on
+    the cases counted in it, per case of that arm (a mean, not a proportion: no interval).
+    """
+    first = _first_arms(report.start, report.end)
+    counted = select(first.c.case_id).join(Case, Case.id == first.c.case_id).where(Case.tenant_id == tenant_id)
+    actions = dict(
+        db_session.execute(
+            select(CollectionAction.arm, func.count())
+            .where(
+                CollectionAction.case_id.in_(counted),
+                CollectionAction.as_of >= report.start,
+                CollectionAction.as_of <= report.end,
+            )
+            .group_by(CollectionAction.arm)
+        ).all()
+    )
+    return {arm: (actions.get(arm, 0) / total) if total else 0.0 for arm, total in report.cases.items()}
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})", where="--to")
