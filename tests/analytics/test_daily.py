@@ -29,8 +29,8 @@ from arrears.contact.enums import PromiseStatus
 from arrears.ledger.models import Loan
 from arrears.org.models import Team, Tenant, User
 from arrears.strategy.arms import compare
-from arrears.strategy.enums import Arm
-from arrears.strategy.models import CaseStateHistory
+from arrears.strategy.enums import Arm, RunStatus
+from arrears.strategy.models import CaseStateHistory, Run, RunStep
 from arrears.strategy.run import RunContext
 from tests.analytics.book import Book, at
 from tests.factories import Factories
@@ -298,6 +298,47 @@ def test_a_case_opened_after_its_payment_day_was_aggregated_is_added_by_the_stag
     assert counts["new_case_payments"] == 1
     assert recovered(daily.paid_cases(tenant_id=tenant.id, start=start, end=end)) == 1
     assert daily.add_new_cases(db_session=db_session, tenant_id=tenant.id) == 0
+
+
+def test_the_stage_looks_for_new_cases_only_since_the_previous_runs_stage_less_a_margin(
+    db_session: Session, factories: Factories
+) -> None:
+    """Both borrowers paid on 03-03, aggregated at R. The previous run's aggregate stage began at R + 3 days, so
+    this run looks at cases created after R + 2 days: the case opened at R + 2.5 days is added; the one opened
+    at R + 1 second was that stage's to add, and is not looked at again (this book has no such stage's rows,
+    so its absence shows what was looked at).
+    """
+    helper = Book(db_session, factories)
+    tenant = factories.tenant()
+    loans = [factories.loan(tenant=tenant) for _ in range(2)]
+    for loan in loans:
+        factories.payment(loan, "40.00", date(2026, 3, 3))
+    daily.refresh(db_session=db_session, tenant_id=tenant.id, first=date(2026, 3, 1), last=date(2026, 3, 9))
+    refreshed = db_session.scalar(select(func.max(AggregatedDay.refreshed_at)))
+    assert refreshed is not None
+    old, new = (helper.case_of(loan) for loan in loans)
+    old.created_at = refreshed + timedelta(seconds=1)
+    new.created_at = refreshed + timedelta(days=2, hours=12)
+    previous = Run(tenant_id=tenant.id, as_of=date(2026, 3, 9), status=RunStatus.DONE)
+    db_session.add(previous)
+    db_session.flush()
+    db_session.add(
+        RunStep(
+            run_id=previous.id,
+            stage="aggregate",
+            partition=0,
+            status=RunStatus.DONE,
+            started_at=refreshed + timedelta(days=3),
+        )
+    )
+    db_session.flush()
+
+    context = RunContext(run_id=0, tenant_id=tenant.id, tenant_code=tenant.code, as_of=date(2026, 3, 10), actor="t")
+    counts = daily.stage_aggregate(db_session, context, range(0))
+
+    assert counts["new_case_payments"] == 1
+    listed = db_session.scalars(daily.paid_cases(tenant_id=tenant.id, start=date(2026, 3, 3), end=date(2026, 3, 3)))
+    assert list(listed) == [new.id]
 
 
 def test_a_contact_recorded_after_the_refresh_marks_its_day_and_the_stage_redoes_it(

@@ -59,6 +59,8 @@ from arrears.db.base import utcnow
 from arrears.delinquency.models import BucketHistory
 from arrears.errors import InvalidInput
 from arrears.ledger.models import Loan, Payment
+from arrears.strategy.enums import RunStatus
+from arrears.strategy.models import Run, RunStep
 
 if TYPE_CHECKING:
     import polars as pl
@@ -523,13 +525,22 @@ def _contacts(db_session: Session, tenant_id: int, first: date, last: date) -> l
     ]
 
 
-def add_new_cases(*, db_session: Session, tenant_id: int) -> int:
+def add_new_cases(*, db_session: Session, tenant_id: int, since: datetime | None = None) -> int:
     """Write the case payments of cases opened after the days their payments fall on were aggregated.
 
     A day's rows list the cases that existed when it was refreshed; a case the
     pass opens later (for a borrower who paid on that day) is added here, day
-    by day, for the days refreshed before its creation. Returns the rows added.
+    by day, for the days refreshed before its creation. Only cases created after
+    ``since`` are looked at: the run's stage passes the time its last run did
+    this (less a margin), so a night's work is the cases opened since, not every
+    case opened since the aggregates began (the default). Returns the rows added.
     """
+    if since is None:
+        since = db_session.scalar(
+            select(func.min(AggregatedDay.refreshed_at)).where(AggregatedDay.tenant_id == tenant_id)
+        )
+        if since is None:
+            return 0
     stale = (
         select(AggregatedDay.tenant_id, Payment.value_date, Case.id)
         .select_from(Case)
@@ -538,11 +549,8 @@ def add_new_cases(*, db_session: Session, tenant_id: int) -> int:
         .join(AggregatedDay, (AggregatedDay.tenant_id == Case.tenant_id) & (AggregatedDay.day == Payment.value_date))
         .where(
             Case.tenant_id == tenant_id,
-            # Implied by the next condition; stated alone, it lets the cases be narrowed before any join.
-            Case.created_at
-            > select(func.min(AggregatedDay.refreshed_at))
-            .where(AggregatedDay.tenant_id == tenant_id)
-            .scalar_subquery(),
+            # Stated alone, it lets the cases be narrowed before any join.
+            Case.created_at > since,
             Case.created_at > AggregatedDay.refreshed_at,
             Payment.reversed_at.is_(None),
             ~exists().where(
@@ -584,10 +592,13 @@ def changed_since_refresh(*, db_session: Session, tenant_id: int) -> date | None
     return min(found) if found else None
 
 
-def catch_up(*, db_session: Session, tenant_id: int, as_of: date) -> tuple[date, dict[str, int]]:
+def catch_up(
+    *, db_session: Session, tenant_id: int, as_of: date, new_cases_since: datetime | None = None
+) -> tuple[date, dict[str, int]]:
     """Refresh ``as_of``, the days skipped since the last aggregated one (at most :data:`CATCH_UP_DAYS`), and
     every day from the earliest one a later payment or reversal changed: a payment on day P moves the capped
-    recovery of its stay on the days after P, so everything from P to ``as_of`` is aggregated again.
+    recovery of its stay on the days after P, so everything from P to ``as_of`` is aggregated again. Then add
+    the cases opened after ``new_cases_since`` to the days aggregated before them (:func:`add_new_cases`).
     """
     first = as_of
     latest = db_session.scalar(
@@ -599,11 +610,38 @@ def catch_up(*, db_session: Session, tenant_id: int, as_of: date) -> tuple[date,
     if changed is not None and changed < first:
         first = max(changed, as_of - timedelta(days=366 * 3 - 1))
     written = refresh(db_session=db_session, tenant_id=tenant_id, first=first, last=as_of)
-    written["new_case_payments"] = add_new_cases(db_session=db_session, tenant_id=tenant_id)
+    written["new_case_payments"] = add_new_cases(db_session=db_session, tenant_id=tenant_id, since=new_cases_since)
     return first, written
 
 
+NEW_CASE_MARGIN = timedelta(days=1)
+"""How far before the previous aggregate stage's start new cases are looked for again: a case stamped before
+that start by a transaction that committed after it was not seen by that stage."""
+
+
+def _previous_stage_start(db_session: Session, context: RunContext) -> datetime | None:
+    """When the tenant's latest finished ``aggregate`` stage of another run began."""
+    return db_session.scalar(
+        select(func.max(RunStep.started_at))
+        .join(Run, Run.id == RunStep.run_id)
+        .where(
+            Run.tenant_id == context.tenant_id,
+            Run.id != context.run_id,
+            RunStep.stage == "aggregate",
+            RunStep.status == RunStatus.DONE,
+        )
+    )
+
+
 def stage_aggregate(db_session: Session, context: RunContext, _ids: range) -> dict[str, Any]:
-    """The run's ``aggregate`` stage: the day's aggregates (and any the day's changes made stale)."""
-    first, written = catch_up(db_session=db_session, tenant_id=context.tenant_id, as_of=context.as_of)
+    """The run's ``aggregate`` stage: the day's aggregates (and any the day's changes made stale), and the cases
+    opened since the previous run's stage (with a margin) added to the days aggregated before them.
+    """
+    previous = _previous_stage_start(db_session, context)
+    first, written = catch_up(
+        db_session=db_session,
+        tenant_id=context.tenant_id,
+        as_of=context.as_of,
+        new_cases_since=previous - NEW_CASE_MARGIN if previous is not None else None,
+    )
     return {"from": first.isoformat(), **written}
