@@ -103,3 +103,37 @@ def test_mistakes_are_one_line_and_exit_non_zero(run: Run, args: tuple[str, ...]
     assert done.returncode != 0
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_targets_are_set_as_versions_and_shown(run: Run) -> None:
+    before = run("analytics", "targets", "show", "--tenant", "acme")
+    first = run("analytics", "targets", "set", "--tenant", "acme", "7:0.5", "15:0.9")
+    again = run("analytics", "targets", "set", "--tenant", "acme", "15:0.9", "7:0.5")
+    second = run("analytics", "targets", "set", "--tenant", "acme", "7:0.55")
+    shown = run("analytics", "targets", "show", "--tenant", "acme")
+    as_json = json.loads(run("analytics", "targets", "show", "--tenant", "acme", "--json").stdout)
+
+    assert "acme: 7:0.6, 15:0.8 (the defaults (none set))" in before.stdout
+    assert "targets 7:0.5, 15:0.9 set as version 1" in first.stdout
+    assert "unchanged at version 1" in again.stdout
+    assert "set as version 2" in second.stdout
+    assert "acme: 7:0.55 (version 2)" in shown.stdout
+    assert "version 1: 7:0.5, 15:0.9, set " in shown.stdout
+    assert as_json["current"] == [{"bucket": None, "day": 7, "share": "11/20"}]
+    assert [v["version"] for v in as_json["versions"]] == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("7:sixty",), "needs a whole day and a share"),
+        (("7:0.5", "7:0.6"), "two targets for day 7"),
+        (("40:0.5",), "a target day must be 0..30"),
+    ],
+)
+def test_bad_targets_are_one_line_with_exit_2_and_write_nothing(run: Run, args: tuple[str, ...], message: str) -> None:
+    refused = run("analytics", "targets", "set", "--tenant", "acme", *args)
+    shown = run("analytics", "targets", "show", "--tenant", "acme")
+    assert refused.returncode == 2
+    assert message in refused.stderr and "Traceback" not in refused.stderr
+    assert "(the defaults (none set))" in shown.stdout

@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 import openpyxl
 import pytest
@@ -18,7 +19,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from arrears.analytics import targets
 from arrears.analytics.measures import MEASURES
+from arrears.analytics.recovery import Target
 from arrears.contact.enums import PromiseStatus
 from arrears.org.enums import Role
 from arrears.org.models import Team, Tenant, User
@@ -229,3 +232,26 @@ def test_a_team_lead_sees_their_team_only(
     assert [row["collector_id"] for row in people.json()["rows"]] == [shop.u2.id, lead.id]
     assert rates.json()["rows"][0]["attempts"] == 1
     assert other_team.status_code == 403
+
+
+def test_the_recovery_curve_is_judged_against_the_tenants_targets_unless_the_query_names_some(
+    client: TestClient, issue: Issue, db_session: Session, factories: Factories
+) -> None:
+    """1,000.00 enters 1-5 on 03-02 and 400.00 comes back on day 3: 40%. The tenant's 50% by day 3 is not met; a
+    query's own 40% is."""
+    book = Book(db_session, factories)
+    tenant = factories.tenant()
+    loan = factories.loan(tenant=tenant)
+    book.stay(loan, "1-5", date(2026, 3, 2), "1000.00", dpd=1)
+    factories.payment(loan, "400.00", date(2026, 3, 5))
+    targets.set_targets(db_session=db_session, tenant_id=tenant.id, targets=(Target(3, Fraction(1, 2)),), actor="t")
+    db_session.flush()
+    secret = issue("analytics:read", tenant=tenant)
+
+    def day_3(params: dict[str, str]) -> tuple[object, ...]:
+        rows = client.get("/api/v1/analytics/recovery_curve", params=params, headers=bearer(secret)).json()["rows"]
+        row = next(row for row in rows if row["bucket"] == "1-5" and row["day"] == 3)
+        return row["rate"], row["target"], row["met"]
+
+    assert day_3(MARCH) == ("0.400000", "0.500000", False)
+    assert day_3({**MARCH, "target": "3:0.4"}) == ("0.400000", "0.400000", True)

@@ -8,11 +8,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from arrears.analytics import targets as recovery_targets
 from arrears.analytics.contacts import complaint_rate, compliance_blocks, contact_rates, promises_kept
 from arrears.analytics.experiment import arm_comparison
 from arrears.analytics.filters import Filters
 from arrears.analytics.productivity import productivity
-from arrears.analytics.recovery import DEFAULT_TARGETS, Target, recovery_by_age, recovery_curve
+from arrears.analytics.recovery import Target, recovery_by_age, recovery_curve
 from arrears.analytics.rolls import roll_matrix, roll_rates
 from arrears.analytics.tables import Table
 from arrears.errors import InvalidInput
@@ -20,17 +21,26 @@ from arrears.errors import InvalidInput
 
 @dataclass(frozen=True)
 class Request:
-    """What a measure is computed for: the slice, the day it is seen from, and the recovery targets."""
+    """What a measure is computed for: the slice, the day it is seen from, and the recovery targets (None: the
+    tenant's current ones, :mod:`arrears.analytics.targets`)."""
 
     filters: Filters
     as_of: date
-    targets: tuple[Target, ...] = DEFAULT_TARGETS
+    targets: tuple[Target, ...] | None = None
 
 
 Measure = Callable[[Session, Request], Table]
 
+
+def _curve(db_session: Session, request: Request) -> Table:
+    targets = request.targets
+    if targets is None:
+        targets = recovery_targets.current(db_session=db_session, tenant_id=request.filters.tenant_id)
+    return recovery_curve(db_session=db_session, filters=request.filters, as_of=request.as_of, targets=targets)
+
+
 MEASURES: dict[str, Measure] = {
-    "recovery_curve": lambda s, r: recovery_curve(db_session=s, filters=r.filters, as_of=r.as_of, targets=r.targets),
+    "recovery_curve": _curve,
     "recovery_by_age": lambda s, r: recovery_by_age(db_session=s, filters=r.filters),
     "roll_matrix": lambda s, r: roll_matrix(db_session=s, filters=r.filters, as_of=r.as_of),
     "roll_rates": lambda s, r: roll_rates(db_session=s, filters=r.filters, as_of=r.as_of),

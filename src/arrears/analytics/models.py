@@ -1,6 +1,6 @@
-"""Daily aggregate tables: small sums per tenant and closed day that the slow measures add up.
+"""The analytics' tables: a tenant's recovery targets, and the daily aggregates the slow measures add up.
 
-Each row belongs to one ``day`` of one tenant, and refreshing a day deletes that
+Each aggregate row belongs to one ``day`` of one tenant, and refreshing a day deletes that
 day's rows and writes them again (:mod:`arrears.analytics.daily`), so a day can
 be aggregated any number of times with the same result. Amounts are integer
 minor units (cents), added exactly by the database and by Polars.
@@ -10,11 +10,32 @@ docs/metrics.md says what each table holds and how it is kept fresh.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db.base import Base, UtcDateTime, utcnow
+
+
+class RecoveryTargetVersion(Base):
+    """One version of a tenant's recovery targets (回款目标): the recovery curve is judged against the latest.
+
+    Targets are versioned data like policies: setting them adds a version, so a
+    figure read last month can be explained with the targets it was read against.
+    """
+
+    __tablename__ = "analytics_recovery_targets"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, doc='[{"bucket": null or a name, "day": 7, "share": "3/5"}], shares as exact fractions'
+    )
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    set_by: Mapped[str] = mapped_column(String(120))
 
 
 class AggregatedDay(Base):

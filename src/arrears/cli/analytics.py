@@ -41,7 +41,8 @@ TeamOption = Annotated[str | None, typer.Option("--team", help="team name")]
 CollectorOption = Annotated[str | None, typer.Option("--collector", help="collector's login name")]
 ArmOption = Annotated[Arm | None, typer.Option("--arm", help="champion or challenger")]
 TargetOption = Annotated[
-    list[str] | None, typer.Option("--target", help="recovery target [bucket:]day:share; repeat; default 7:0.6 15:0.8")
+    list[str] | None,
+    typer.Option("--target", help="recovery target [bucket:]day:share; repeat; default: the tenant's own"),
 ]
 
 
@@ -60,7 +61,7 @@ class Given:
 
     def request(self, db_session: Session) -> Request:
         from arrears.analytics.measures import Request
-        from arrears.analytics.recovery import DEFAULT_TARGETS, parse_target
+        from arrears.analytics.recovery import parse_target
 
         tenant = tenants.get_by_code(db_session=db_session, code=self.tenant)
         product_id = team_id = collector_id = None
@@ -90,7 +91,7 @@ class Given:
             collector_id=collector_id,
             arm=self.arm,
         )
-        targets = tuple(parse_target(t) for t in self.targets) if self.targets else DEFAULT_TARGETS
+        targets = tuple(parse_target(t) for t in self.targets) if self.targets else None
         as_of = check_day(parse_date(self.as_of, option="--as-of"), where="--as-of") if self.as_of else end
         return Request(filters, as_of=as_of, targets=targets)
 
@@ -198,3 +199,64 @@ def refresh_command(tenant: TenantOption, start: FromOption, end: ToOption) -> N
         + ", ".join(f"{count} {table}" for table, count in written.items() if table != "days")
         + " rows"
     )
+
+
+targets_app = typer.Typer(no_args_is_help=True, help="The tenant's recovery targets: show them, or set new ones.")
+app.add_typer(targets_app, name="targets")
+
+
+@targets_app.command("show")
+def targets_show_command(
+    tenant: TenantOption, as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False
+) -> None:
+    """The targets the recovery curve is judged against now, and every version set before."""
+    from arrears.analytics import targets
+
+    with context.session() as db_session:
+        tenant_id = tenants.get_by_code(db_session=db_session, code=tenant).id
+        now = targets.current(db_session=db_session, tenant_id=tenant_id)
+        versions = targets.history(db_session=db_session, tenant_id=tenant_id)
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "current": targets.encode(now),
+                        "version": versions[0].version if versions else 0,
+                        "versions": [
+                            {"version": v.version, "targets": v.targets, "set_at": v.set_at.isoformat(), "by": v.set_by}
+                            for v in versions
+                        ],
+                    }
+                )
+            )
+            return
+        source = f"version {versions[0].version}" if versions else "the defaults (none set)"
+        console.print(f"{tenant}: {targets.describe(now)} ({source})")
+        for version in versions[1:]:
+            console.print(
+                f"  version {version.version}: {targets.describe(targets.decode(version.targets))}, "
+                f"set {version.set_at:%Y-%m-%d %H:%M} UTC by {version.set_by}"
+            )
+
+
+@targets_app.command("set")
+def targets_set_command(
+    tenant: TenantOption,
+    target: Annotated[list[str], typer.Argument(help="[bucket:]day:share, e.g. 7:0.6 15:0.8 M2:30:0.5")],
+) -> None:
+    """Judge the tenant's recovery curve against these targets from now on (a new version; the old ones stay)."""
+    from arrears.analytics import targets
+    from arrears.analytics.recovery import parse_target
+    from arrears.audit.service import cli_actor
+
+    wanted = tuple(parse_target(text) for text in target)
+    with context.session() as db_session, db_session.begin():
+        tenant_id = tenants.get_by_code(db_session=db_session, code=tenant).id
+        version, added = targets.set_targets(
+            db_session=db_session, tenant_id=tenant_id, targets=wanted, actor=cli_actor()
+        )
+    described = targets.describe(targets.decode(targets.encode(wanted)))
+    if added:
+        console.print(f"{tenant}: targets {described} set as version {version}")
+    else:
+        console.print(f"{tenant}: targets {described} unchanged" + (f" at version {version}" if version else ""))

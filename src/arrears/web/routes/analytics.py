@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from arrears.analytics.filters import Filters, check_day
 from arrears.analytics.measures import DESCRIPTIONS, MEASURES, Request, compute
-from arrears.analytics.recovery import DEFAULT_TARGETS, parse_target
+from arrears.analytics.recovery import parse_target
 from arrears.analytics.tables import Table, to_csv, to_xlsx
 from arrears.org.enums import Role
 from arrears.strategy.enums import Arm
@@ -65,7 +65,7 @@ class Slice:
         arm: Annotated[Arm | None, Query(description="champion or challenger")] = None,
         target: Annotated[
             list[str] | None,
-            Query(max_length=20, description="recovery target [bucket:]day:share, repeatable; default 7:0.6, 15:0.8"),
+            Query(max_length=20, description="recovery target [bucket:]day:share, repeatable; default: the tenant's"),
         ] = None,
     ) -> None:
         self.start, self.end, self.as_of = start, end, as_of
@@ -96,7 +96,7 @@ def scoped_request(principal: Principal, given: Slice, measure: str) -> Request:
         collector_id=collector,
         arm=given.arm,
     )
-    targets = tuple(parse_target(t) for t in given.target) if given.target else DEFAULT_TARGETS
+    targets = tuple(parse_target(t) for t in given.target) if given.target else None
     as_of = check_day(given.as_of, where="as_of") if given.as_of else given.end
     return Request(filters, as_of=as_of, targets=targets)
 
