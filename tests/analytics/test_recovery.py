@@ -14,7 +14,7 @@ from arrears.analytics.recovery import Target, age_band, recovery_by_age, recove
 from arrears.delinquency.buckets import STANDARD_BUCKETS
 from arrears.delinquency.service import upsert_bucket_set
 from arrears.errors import InvalidInput
-from arrears.org.models import Tenant
+from arrears.org.models import Team, Tenant
 from tests.analytics.book import Book
 from tests.factories import Factories
 
@@ -218,3 +218,32 @@ def test_a_bucket_outside_the_sets_orders_by_the_history(db_session: Session, fa
 
     assert table.rows[0][0] == "old-M1"
     assert table.cell("target", bucket="old-M1", day=15) == Fraction(4, 5)
+
+
+def test_the_curve_by_team_and_collector_counts_each_loan_by_its_own_case(
+    db_session: Session, factories: Factories
+) -> None:
+    """A (1,000.00) is team X's case, held by U1; B (500.00) team Y's, held by U2; both enter 1-5 on 03-02 and
+    recover nothing. Team X's curve has A's 1,000.00 alone, team Y's and U2's B's 500.00 alone: each loan is
+    judged by the holder of its own borrower's case, not of some other case.
+    """
+    book = Book(db_session, factories)
+    tenant = factories.tenant()
+    teams = [Team(tenant_id=tenant.id, name=name) for name in ("X", "Y")]
+    db_session.add_all(teams)
+    db_session.flush()
+    holders = [factories.user(tenant, team_id=team.id) for team in teams]
+    for holder, amount in zip(holders, ("1000.00", "500.00"), strict=True):
+        loan = factories.loan(tenant=tenant)
+        book.stay(loan, "1-5", date(2026, 3, 2), amount, dpd=1)
+        book.assign(book.case_of(loan), holder, datetime(2026, 2, 1, tzinfo=UTC))
+    as_of = date(2026, 3, 20)
+
+    def entered(**slice_: int) -> object:
+        table = recovery_curve(db_session=db_session, filters=Filters(tenant.id, *MARCH, **slice_), as_of=as_of)
+        return table.row(bucket="1-5", day=0)[2]
+
+    assert entered(team_id=teams[0].id) == Decimal("1000.00")
+    assert entered(team_id=teams[1].id) == Decimal("500.00")
+    assert entered(collector_id=holders[1].id) == Decimal("500.00")
+    assert entered() == Decimal("1500.00")

@@ -111,9 +111,17 @@ def arm_clause(filters: Filters, case_id: SQLColumnExpression[int]) -> ColumnEle
 
 
 def loan_case_id() -> ColumnElement[int]:
-    """The case of the correlated :class:`Loan` (one case per borrower and tenant)."""
+    """The case of the correlated :class:`Loan` (one case per borrower and tenant).
+
+    Correlated explicitly: the team and collector filters nest this inside a
+    subquery that has no loans of its own, and automatic correlation looks only
+    one level up, so the loans would otherwise be read afresh (every case).
+    """
     return (
-        select(Case.id).where(Case.tenant_id == Loan.tenant_id, Case.borrower_id == Loan.borrower_id).scalar_subquery()
+        select(Case.id)
+        .where(Case.tenant_id == Loan.tenant_id, Case.borrower_id == Loan.borrower_id)
+        .correlate(Loan)
+        .scalar_subquery()
     )
 
 
