@@ -194,3 +194,45 @@ def test_a_name_that_looks_like_markup_stays_text_on_the_analytics_pages(
         page = browser.get(f"{path}?{MARCH}").text
         assert "alert(1)" in page
         assert "<script>alert(1)</script>" not in page
+
+
+def test_operations_sets_the_tenants_recovery_targets_on_the_curves_page(browser: TestClient, people: People) -> None:
+    token = sign_in(browser, people.ops.username)
+    before = browser.get(f"/analytics/recovery_curve?{MARCH}")
+
+    answer = browser.post(
+        "/analytics/targets", data={"targets": "7:0.5, 15:0.9"}, headers={"X-CSRF-Token": token, "HX-Request": "1"}
+    )
+    again = browser.post(
+        "/analytics/targets", data={"targets": "15:0.9 7:0.5"}, headers={"X-CSRF-Token": token, "HX-Request": "1"}
+    )
+    after = browser.get(f"/analytics/recovery_curve?{MARCH}")
+
+    assert "本机构的目标" in before.text and "7:0.6, 15:0.8" in before.text and "默认值，尚未设定" in before.text
+    assert 'action="/analytics/targets"' in before.text
+    assert answer.status_code == 200 and "目标已设定: 版本 1 · 7:0.5, 15:0.9" in answer.text
+    assert "目标未变: 7:0.5, 15:0.9" in again.text
+    assert "7:0.5, 15:0.9</strong>" in after.text and "版本 1" in after.text
+
+
+def test_a_team_lead_sees_the_targets_but_may_not_set_them(browser: TestClient, people: People) -> None:
+    token = sign_in(browser, people.lead.username)
+
+    page = browser.get(f"/analytics/recovery_curve?{MARCH}")
+    refused = browser.post("/analytics/targets", data={"targets": "7:0.5"}, headers={"X-CSRF-Token": token})
+
+    assert "本机构的目标" in page.text and 'action="/analytics/targets"' not in page.text
+    assert refused.status_code == 403
+
+
+def test_bad_targets_from_the_page_are_one_clear_refusal(browser: TestClient, people: People) -> None:
+    token = sign_in(browser, people.ops.username)
+
+    refused = browser.post(
+        "/analytics/targets", data={"targets": "7:sixty"}, headers={"X-CSRF-Token": token, "HX-Request": "1"}
+    )
+    page = browser.get(f"/analytics/recovery_curve?{MARCH}")
+
+    assert refused.status_code == 422
+    assert "needs a whole day and a share" in refused.text
+    assert "默认值，尚未设定" in page.text

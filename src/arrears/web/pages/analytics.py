@@ -21,14 +21,16 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2.utils import htmlsafe_json_dumps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arrears.analytics import targets as recovery_targets
 from arrears.analytics.filters import check_day
 from arrears.analytics.measures import DESCRIPTIONS, compute
+from arrears.analytics.recovery import parse_target
 from arrears.analytics.tables import Table, text
 from arrears.errors import InvalidInput, NotFound
 from arrears.ledger.models import Product
@@ -45,6 +47,7 @@ from arrears.web.templating import locale_for, money, render, templates
 router = APIRouter(include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(require("analytics:read"))]
+TargetKeeper = Annotated[Principal, Depends(require("analytics:targets"))]
 DEFAULT_DAYS = 30
 
 
@@ -450,5 +453,44 @@ def drill_down(
         "query": _query(given),
         "choices": _choices(db_session, caller),
         "arms": [arm.value for arm in Arm],
+        "targets": _targets_view(db_session, caller) if measure == "recovery_curve" else None,
     }
     return render(request, "analytics/measure.html", context, principal=caller)
+
+
+def _targets_view(db_session: Session, caller: Principal) -> dict[str, Any]:
+    """What the curve is judged against: the tenant's current targets and their version."""
+    found = recovery_targets.latest(db_session=db_session, tenant_id=caller.tenant_id)
+    current = recovery_targets.current(db_session=db_session, tenant_id=caller.tenant_id)
+    return {
+        "current": recovery_targets.describe(current),
+        "version": found.version if found is not None else None,
+        "may_set": caller.can("analytics:targets"),
+    }
+
+
+@router.post("/analytics/targets", response_class=HTMLResponse)
+def set_targets(
+    request: Request,
+    db_session: DbSession,
+    caller: TargetKeeper,
+    targets: Annotated[str, Form(max_length=400)],
+) -> Response:
+    """Set the tenant's recovery targets from ``7:0.6 15:0.8`` (spaces or commas between them): a new version."""
+    wanted = tuple(parse_target(text) for text in targets.replace(",", " ").split())
+    version, added = recovery_targets.set_targets(
+        db_session=db_session,
+        tenant_id=caller.tenant_id,
+        targets=wanted,
+        actor=caller.actor,
+        actor_user_id=caller.user_id,
+    )
+    if not request.headers.get("HX-Request"):
+        return RedirectResponse("/analytics/recovery_curve", status_code=303)
+    translate = translator(locale_for(request, caller))
+    described = recovery_targets.describe(recovery_targets.current(db_session=db_session, tenant_id=caller.tenant_id))
+    if added:
+        message = f"{translate(_('Targets set'))}: {translate(_('version'))} {version} · {described}"
+    else:
+        message = f"{translate(_('Targets unchanged'))}: {described}"
+    return render(request, "analytics/_targets_set.html", {"message": message}, principal=caller)
