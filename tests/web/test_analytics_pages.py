@@ -211,7 +211,8 @@ def test_operations_sets_the_tenants_recovery_targets_on_the_curves_page(browser
     assert "本机构的目标" in before.text and "7:0.6, 15:0.8" in before.text and "默认值，尚未设定" in before.text
     assert 'action="/analytics/targets"' in before.text
     assert answer.status_code == 200 and "目标已设定: 版本 1 · 7:0.5, 15:0.9" in answer.text
-    assert "目标未变: 7:0.5, 15:0.9" in again.text
+    assert answer.headers.get("HX-Refresh") == "true"
+    assert "目标未变: 7:0.5, 15:0.9" in again.text and "HX-Refresh" not in again.headers
     assert "7:0.5, 15:0.9</strong>" in after.text and "版本 1" in after.text
 
 

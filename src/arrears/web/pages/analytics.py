@@ -493,4 +493,7 @@ def set_targets(
         message = f"{translate(_('Targets set'))}: {translate(_('version'))} {version} · {described}"
     else:
         message = f"{translate(_('Targets unchanged'))}: {described}"
-    return render(request, "analytics/_targets_set.html", {"message": message}, principal=caller)
+    answer = render(request, "analytics/_targets_set.html", {"message": message}, principal=caller)
+    if added:
+        answer.headers["HX-Refresh"] = "true"  # the curve and its targets above the form are judged anew
+    return answer
