@@ -442,6 +442,29 @@ def test_an_administrator_reads_the_audit_log_but_handles_nothing(browser: TestC
     )
 
 
+def test_the_audit_log_links_a_case_only_for_those_who_may_open_it(browser: TestClient, db_session: Session) -> None:
+    """An administrator reads the audit log but not cases: a case entry is named, not linked (the link was a 403)."""
+    world = office(db_session)
+    admin = Factories(db_session).user(world.tenant, Role.ADMIN, password_hash=_HASH)
+    audit.record(
+        db_session=db_session,
+        actor="x",
+        action="hold.placed",
+        subject_type="case",
+        subject_id=world.case.id,
+        tenant_id=world.tenant.id,
+    )
+    link = f'href="/cases/{world.case.id}"'
+
+    sign_in(browser, admin.username)
+    as_admin = browser.get("/compliance/audit", params={"action": "hold."}).text
+    sign_in(browser, world.officer.username)
+    as_officer = browser.get("/compliance/audit", params={"action": "hold."}).text
+
+    assert f"case {world.case.id}" in as_admin and link not in as_admin
+    assert link in as_officer
+
+
 def test_a_plain_form_returns_to_the_console_and_a_form_without_the_token_is_refused(
     browser: TestClient, db_session: Session
 ) -> None:
