@@ -61,6 +61,10 @@ SLOT = {
 }
 COMPONENT_OF = {slot: component for component, slot in SLOT.items()}
 OVERPAID = 4
+COMPONENT_BY_KIND = np.array(
+    [COMPONENT_OF.get(kind, Component.OVERPAYMENT) for kind in range(OVERPAID + 1)], dtype=object
+)
+"""A payment array's kind (its slot, or OVERPAID) to the component it is stored as."""
 # Charge streams: 0 penalty, 1 late fee (the engine's stream order within an installment).
 STREAM_PENALTY, STREAM_LATE = 0, 1
 LIMIT = 2**62
@@ -655,10 +659,8 @@ class _Group:
         ]
         money = [(column * to_cents).tolist() for column in columns]
         charges = self._charge_rows(accrued, payable, to_cents)
-        allocations = self._allocations_by_loan()
-        for row, (loan, standing) in enumerate(self.members):
-            refs = [payment.ref for payment in standing]
-            numbers = self.numbers[row]
+        allocations = self._allocation_rows(to_cents)
+        for row, (loan, _) in enumerate(self.members):
             first, since = int(oldest[row]), int(self.accelerated_on[row])
             owed_principal, owed_interest, owed_charges, charged, cut, left, payoff_row, paid = (
                 column[row] for column in money
@@ -679,15 +681,7 @@ class _Group:
                     paid,
                     date.fromordinal(since) if since >= 0 else None,
                     charges.get(row, ()),
-                    tuple(
-                        (
-                            refs[payment],
-                            numbers[column] if column >= 0 else None,
-                            COMPONENT_OF.get(kind, Component.OVERPAYMENT),
-                            amount * to_cents,
-                        )
-                        for payment, column, kind, amount in allocations.get(row, ())
-                    ),
+                    allocations.get(row, ()),
                 )
             )
 
@@ -710,6 +704,40 @@ class _Group:
         ):
             found[loan].append((self.numbers[loan][column], kinds[stream], amount, paid, bool(can_pay)))
         return {loan: tuple(rows) for loan, rows in found.items()}
+
+    def _allocation_rows(self, to_cents: int) -> dict[int, tuple[tuple[str, int | None, Component, int], ...]]:
+        """Each loan's allocations in the order paid, as (payment reference, installment number or None for an
+        overpayment, component, cents): looked up over whole arrays and zipped, not built element by element."""
+        if not self.allocations:
+            return {}
+        loans, steps, payments, columns, kinds, amounts = (
+            np.concatenate([part[index] for part in self.allocations]) for index in range(6)
+        )
+        order = np.lexsort((steps, loans))  # stable: within a step, the order they were paid in
+        loans, payments, columns, kinds = loans[order], payments[order], columns[order], kinds[order]
+        paid_counts = np.array([len(standing) for _, standing in self.members], dtype=np.int64)
+        refs = np.array([payment.ref for _, standing in self.members for payment in standing], dtype=object)
+        refs = refs[(np.cumsum(paid_counts) - paid_counts)[loans] + payments]
+        schedule_counts = np.array([len(numbers) for numbers in self.numbers], dtype=np.int64)
+        flat_numbers = np.array([number for numbers in self.numbers for number in numbers], dtype=object)
+        numbers = np.full(len(loans), None, dtype=object)
+        due = columns >= 0
+        numbers[due] = flat_numbers[(np.cumsum(schedule_counts) - schedule_counts)[loans[due]] + columns[due]]
+        rows = list(
+            zip(
+                refs.tolist(),
+                numbers.tolist(),
+                COMPONENT_BY_KIND[kinds].tolist(),
+                (amounts[order] * to_cents).tolist(),
+                strict=True,
+            )
+        )
+        ends = [*(np.flatnonzero(np.diff(loans)) + 1).tolist(), len(rows)]
+        found, start = {}, 0
+        for end in ends:
+            found[int(loans[start])] = tuple(rows[start:end])
+            start = end
+        return found
 
     def _allocations_by_loan(self) -> dict[int, list[tuple[int, int, int, int]]]:
         found: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
