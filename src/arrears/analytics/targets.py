@@ -91,10 +91,14 @@ def set_targets(
     return version, True
 
 
+def ordered(targets: tuple[Target, ...]) -> tuple[Target, ...]:
+    """The stable order targets are stored and shown in: the first bucket's, then by bucket, each by day."""
+    return tuple(sorted(targets, key=lambda target: (target.bucket or "", target.day)))
+
+
 def encode(targets: tuple[Target, ...]) -> list[dict[str, Any]]:
-    """Targets as stored: in a stable order (bucket, then day), shares as exact fractions in text."""
-    ordered = sorted(targets, key=lambda target: (target.bucket or "", target.day))
-    return [{"bucket": target.bucket, "day": target.day, "share": str(target.share)} for target in ordered]
+    """Targets as stored: in :func:`ordered` order, shares as exact fractions in text."""
+    return [{"bucket": target.bucket, "day": target.day, "share": str(target.share)} for target in ordered(targets)]
 
 
 def decode(stored: list[dict[str, Any]]) -> tuple[Target, ...]:

@@ -255,7 +255,7 @@ def targets_set_command(
         version, added = targets.set_targets(
             db_session=db_session, tenant_id=tenant_id, targets=wanted, actor=cli_actor()
         )
-    described = targets.describe(targets.decode(targets.encode(wanted)))
+    described = targets.describe(targets.ordered(wanted))
     if added:
         console.print(f"{tenant}: targets {described} set as version {version}")
     else:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from arrears.analytics import targets as recovery_targets
 from arrears.analytics.filters import check_day
 from arrears.analytics.measures import DESCRIPTIONS, compute
-from arrears.analytics.recovery import parse_target
+from arrears.analytics.recovery import DEFAULT_TARGETS, parse_target
 from arrears.analytics.tables import Table, text
 from arrears.errors import InvalidInput, NotFound
 from arrears.ledger.models import Product
@@ -461,7 +461,7 @@ def drill_down(
 def _targets_view(db_session: Session, caller: Principal) -> dict[str, Any]:
     """What the curve is judged against: the tenant's current targets and their version."""
     found = recovery_targets.latest(db_session=db_session, tenant_id=caller.tenant_id)
-    current = recovery_targets.current(db_session=db_session, tenant_id=caller.tenant_id)
+    current = DEFAULT_TARGETS if found is None else recovery_targets.decode(found.targets)
     return {
         "current": recovery_targets.describe(current),
         "version": found.version if found is not None else None,
@@ -488,7 +488,7 @@ def set_targets(
     if not request.headers.get("HX-Request"):
         return RedirectResponse("/analytics/recovery_curve", status_code=303)
     translate = translator(locale_for(request, caller))
-    described = recovery_targets.describe(recovery_targets.current(db_session=db_session, tenant_id=caller.tenant_id))
+    described = recovery_targets.describe(recovery_targets.ordered(wanted))
     if added:
         message = f"{translate(_('Targets set'))}: {translate(_('version'))} {version} · {described}"
     else:
