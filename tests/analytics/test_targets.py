@@ -17,7 +17,7 @@ from arrears.analytics.recovery import DEFAULT_TARGETS, Target
 from arrears.audit.models import AuditRecord
 from arrears.delinquency.buckets import STANDARD_BUCKETS
 from arrears.delinquency.service import upsert_bucket_set
-from arrears.errors import InvalidInput
+from arrears.errors import Conflict, InvalidInput
 from arrears.org.models import Tenant
 from tests.analytics.test_recovery import MARCH, _curve_book
 from tests.factories import Factories
@@ -119,3 +119,18 @@ def test_the_curve_is_judged_against_the_tenants_targets_unless_the_request_name
     assert day_7(tenant.id, None) == (Fraction(4, 5), Fraction(9, 10), False)
     assert day_7(tenant.id, HALF_BY_DAY_7) == (Fraction(4, 5), Fraction(1, 2), True)
     assert targets.current(db_session=db_session, tenant_id=other.id) == DEFAULT_TARGETS
+
+
+def test_a_version_taken_by_someone_else_at_the_same_moment_is_a_conflict(
+    db_session: Session, factories: Factories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two managers read the same latest version and both write the next: the second is refused, the first kept."""
+    tenant = factories.tenant()
+    targets.set_targets(db_session=db_session, tenant_id=tenant.id, targets=HALF_BY_DAY_7, actor="first")
+    monkeypatch.setattr(targets, "_next_version", lambda _session, _tenant: 1)
+
+    with pytest.raises(Conflict, match="at the same moment"):
+        targets.set_targets(db_session=db_session, tenant_id=tenant.id, targets=DEFAULT_TARGETS[:1], actor="second")
+
+    assert targets.current(db_session=db_session, tenant_id=tenant.id) == HALF_BY_DAY_7
+    assert versions(db_session, tenant) == 1

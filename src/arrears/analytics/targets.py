@@ -12,12 +12,13 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from arrears.analytics.models import RecoveryTargetVersion
 from arrears.analytics.recovery import DEFAULT_TARGETS, Target, bucket_order
 from arrears.audit.service import record
-from arrears.errors import InvalidInput
+from arrears.errors import Conflict, InvalidInput
 
 MAX_TARGETS = 20
 """More would not fit the curve's table; the query parameter has the same limit."""
@@ -61,7 +62,8 @@ def set_targets(
     """Make ``targets`` the tenant's current ones; returns (the current version, whether it is new).
 
     Refused, with nothing written: no target, more than :data:`MAX_TARGETS`, two
-    for the same bucket and day, or a bucket the tenant does not have.
+    for the same bucket and day, or a bucket the tenant does not have; and a
+    conflict when someone else's version took the number first.
     """
     _check(db_session, tenant_id, targets)
     encoded = encode(targets)
@@ -70,14 +72,15 @@ def set_targets(
         return found.version, False
     if found is None and encoded == encode(DEFAULT_TARGETS):
         return 0, False
-    version = (
-        db_session.scalar(
-            select(func.max(RecoveryTargetVersion.version)).where(RecoveryTargetVersion.tenant_id == tenant_id)
-        )
-        or 0
-    ) + 1
-    db_session.add(RecoveryTargetVersion(tenant_id=tenant_id, version=version, targets=encoded, set_by=actor))
-    db_session.flush()
+    version = _next_version(db_session, tenant_id)
+    try:
+        with db_session.begin_nested():
+            db_session.add(RecoveryTargetVersion(tenant_id=tenant_id, version=version, targets=encoded, set_by=actor))
+    except IntegrityError:
+        raise Conflict(
+            f"the tenant's targets were set by someone else at the same moment (version {version})",
+            hint="look at the current targets, then set yours again",
+        ) from None
     record(
         db_session=db_session,
         actor=actor,
@@ -94,6 +97,13 @@ def set_targets(
 def ordered(targets: tuple[Target, ...]) -> tuple[Target, ...]:
     """The stable order targets are stored and shown in: the first bucket's, then by bucket, each by day."""
     return tuple(sorted(targets, key=lambda target: (target.bucket or "", target.day)))
+
+
+def _next_version(db_session: Session, tenant_id: int) -> int:
+    latest_version = db_session.scalar(
+        select(func.max(RecoveryTargetVersion.version)).where(RecoveryTargetVersion.tenant_id == tenant_id)
+    )
+    return (latest_version or 0) + 1
 
 
 def encode(targets: tuple[Target, ...]) -> list[dict[str, Any]]:

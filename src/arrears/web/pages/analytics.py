@@ -477,7 +477,7 @@ def set_targets(
     targets: Annotated[str, Form(max_length=400)],
 ) -> Response:
     """Set the tenant's recovery targets from ``7:0.6 15:0.8`` (spaces or commas between them): a new version."""
-    wanted = tuple(parse_target(text) for text in targets.replace(",", " ").split())
+    wanted = tuple(parse_target(item) for item in targets.replace(",", " ").split())
     version, added = recovery_targets.set_targets(
         db_session=db_session,
         tenant_id=caller.tenant_id,
