@@ -88,6 +88,50 @@ def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_dat
         assert snapshot(a) == snapshot(b)
 
 
+@pytest.fixture
+def fresh_database(postgres_template: str) -> Iterator[str]:
+    """An empty migrated PostgreSQL database, without the queue's tables."""
+    admin = create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    name = f"arrears_queue_{uuid.uuid4().hex[:8]}_schema"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_workers_started_together_all_find_the_queue_ready(fresh_database: str) -> None:
+    """Each worker (and the coordinator) makes sure the queue's tables exist; started at once, none fails."""
+    starters = 4
+    ready = threading.Barrier(starters)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        engine = create_db_engine(fresh_database)
+        try:
+            with make_session_factory(engine)() as db_session:
+                ready.wait(timeout=30)
+                ensure_schema(make_app(fresh_database, STAGES), db_session)
+        except BaseException as error:  # collected for the assertion below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    engine = create_db_engine(fresh_database)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
+    engine.dispose()
+
+
 def test_the_queue_refuses_sqlite_with_a_clear_message() -> None:
     with pytest.raises(ConfigurationError, match="needs PostgreSQL"):
         conninfo("sqlite:///var/arrears.sqlite3")

@@ -30,6 +30,8 @@ from arrears.strategy.run import Progress, Stage, execute_step, open_run, planne
 
 QUEUE = "run"
 TASK = "arrears.run_step"
+SCHEMA_LOCK_KEY = 0x6172726561727302
+"""PostgreSQL advisory lock held while the queue's tables are created: ASCII 'arrears' and 0x02."""
 
 
 class StepFailed(ArrearsError):
@@ -73,11 +75,24 @@ def make_app(database_url: str, stages: tuple[Stage, ...]) -> procrastinate.App:
 
 
 def ensure_schema(app: procrastinate.App, db_session: Session) -> None:
-    """Create Procrastinate's tables once (they live beside ours, outside Alembic's history)."""
-    exists = db_session.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL"))
-    if not exists:
-        with app.open():
-            app.schema_manager.apply_schema()
+    """Create Procrastinate's tables once (they live beside ours, outside Alembic's history).
+
+    Workers and the coordinator are usually started together, and each makes
+    sure the tables exist. Procrastinate creates them in a transaction of its
+    own; two at once would both see no tables and the second would fail on
+    the first's types. A session-level advisory lock taken on this session's
+    connection makes the check and the creation one at a time: the others
+    wait, then find the tables there.
+    """
+    connection = db_session.connection()
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    try:
+        exists = connection.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL"))
+        if not exists:
+            with app.open():
+                app.schema_manager.apply_schema()
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
 
 
 def _done(factory: sessionmaker[Session], run_id: int, stage: str) -> int:
