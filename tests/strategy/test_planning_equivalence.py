@@ -36,13 +36,13 @@ from arrears.contact.schemas import ContactIn, PromiseIn
 from arrears.errors import Conflict, NotFound
 from arrears.org.models import Tenant
 from arrears.portfolio.models import Borrower
-from arrears.strategy import stages as stages_module
+from arrears.strategy import run as run_module
 from arrears.strategy.enums import ActionStatus, Arm
 from arrears.strategy.evaluate import evaluate
 from arrears.strategy.facts import load_case_facts
 from arrears.strategy.models import CaseStateHistory, CaseStrategy, CollectionAction, Run
 from arrears.strategy.planning import GUARDED, PLANNED_AT, planning_pack, policies_for, stage_policy
-from arrears.strategy.run import RunContext, partitions_for, run_day
+from arrears.strategy.run import RunContext, run_day
 from arrears.strategy.stages import STAGES
 from tests.factories import Factories
 
@@ -367,4 +367,4 @@ def test_the_stage_writes_what_the_case_by_case_reference_writes(
 @pytest.fixture
 def small_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Several partitions over a small book, as a large book has."""
-    monkeypatch.setattr(stages_module, "partitions_for", lambda **kwargs: partitions_for(**kwargs, size=16))
+    monkeypatch.setattr(run_module, "PARTITION_SIZE", 16)

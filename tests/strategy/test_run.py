@@ -18,12 +18,12 @@ from arrears.cases.models import Case
 from arrears.contact.enums import ContactChannel, Outcome
 from arrears.contact.flows import record_contact
 from arrears.contact.schemas import ContactIn, PromiseIn
-from arrears.errors import Conflict
+from arrears.errors import Conflict, InvalidInput
 from arrears.org.models import Tenant
-from arrears.strategy import stages as stages_module
+from arrears.strategy import run as run_module
 from arrears.strategy.enums import ActionStatus, RunStatus
 from arrears.strategy.models import CaseStrategy, CollectionAction, Run
-from arrears.strategy.run import Stage, partitions_for, run_day
+from arrears.strategy.run import Stage, StepSizes, run_day
 from arrears.strategy.service import explain_case
 from arrears.strategy.stages import STAGES
 from tests.factories import Factories
@@ -147,8 +147,8 @@ def crashing(stage_name: str, *, after_work: bool) -> tuple[Stage, ...]:
 
 @pytest.fixture
 def small_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stages_module, "partitions_for", lambda **kwargs: partitions_for(**kwargs, size=2))
-    monkeypatch.setattr(stages_module, "LOAN_PARTITION_SIZE", 2)
+    monkeypatch.setattr(run_module, "PARTITION_SIZE", 2)
+    monkeypatch.setattr(run_module, "LOAN_PARTITION_SIZE", 2)
 
 
 def two_days(db_session: Session, tenant: Tenant, *, crash: tuple[Stage, ...] | None) -> None:
@@ -177,6 +177,38 @@ def test_a_run_killed_at_any_step_and_started_again_ends_as_an_uninterrupted_one
     rewind()
     two_days(db_session, tenant, crash=crashing(stage_name, after_work=after_work))
     assert snapshot(db_session) == clean
+
+
+def test_step_sizes_given_to_a_run_plan_its_steps_and_end_the_day_as_the_defaults_do(
+    db_session: Session, factories: Factories
+) -> None:
+    tenant = portfolio(db_session, factories)
+    before = db_session.begin_nested()
+    rewind = case_id_sequence(db_session)
+    day(db_session, tenant)
+    with_defaults = snapshot(db_session)
+    before.rollback()
+    rewind()
+    run_id = run_day(
+        factory=factory_on(db_session),
+        tenant_code=tenant.code,
+        as_of=AS_OF,
+        actor="test:run",
+        stages=STAGES,
+        sizes=StepSizes(loans=2, cases=3),
+    )
+    run = db_session.get_one(Run, run_id)
+    assert run.report["step_sizes"] == {"loans": 2, "cases": 3}
+    loan_steps, case_steps = run.report["loan_partitions"], run.report["partitions"]
+    assert len(loan_steps) == 3 and {stop - start for start, stop in loan_steps[:-1]} == {2}
+    assert len(case_steps) > 1 and {stop - start for start, stop in case_steps[:-1]} == {3}
+    same_day = {name: rows for name, rows in snapshot(db_session).items() if name != "steps"}
+    assert same_day == {name: rows for name, rows in with_defaults.items() if name != "steps"}
+
+
+def test_step_sizes_must_be_above_zero() -> None:
+    with pytest.raises(InvalidInput, match="above zero"):
+        StepSizes(loans=0, cases=50_000)
 
 
 def test_running_a_finished_day_again_changes_nothing(db_session: Session, factories: Factories) -> None:

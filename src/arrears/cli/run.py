@@ -47,11 +47,26 @@ def run_command(
     queue: Annotated[
         bool, typer.Option("--queue", help="hand the steps to `arrears worker` processes (PostgreSQL only)")
     ] = False,
+    loans_per_step: Annotated[
+        int | None,
+        typer.Option("--loans-per-step", min=1, help="loan ids per pass step (default 100,000); kept with the run"),
+    ] = None,
+    cases_per_step: Annotated[
+        int | None,
+        typer.Option("--cases-per-step", min=1, help="case ids per step of the later stages (default 50,000)"),
+    ] = None,
 ) -> None:
-    """Accrue and age, judge promises, segment, apply the policy, allocate and queue; resumable and idempotent."""
+    """Accrue and age, judge promises, segment, apply the policy, allocate and queue; resumable and idempotent.
+
+    With --queue, give at least as many steps as workers (smaller --loans-per-step), or some workers wait.
+    """
     from arrears.jobs.queue import ensure_schema, make_app, run_day_on_queue
-    from arrears.strategy.run import run_day
+    from arrears.strategy.run import LOAN_PARTITION_SIZE, PARTITION_SIZE, StepSizes, run_day
     from arrears.strategy.stages import STAGES
+
+    sizes = None
+    if loans_per_step is not None or cases_per_step is not None:
+        sizes = StepSizes(loans=loans_per_step or LOAN_PARTITION_SIZE, cases=cases_per_step or PARTITION_SIZE)
 
     day = parse_date(as_of, option="--as-of")
     if day > date.today():
@@ -72,6 +87,7 @@ def run_command(
                     actor=cli_actor(),
                     stages=STAGES,
                     progress=_StageProgress(bar),
+                    sizes=sizes,
                 )
             else:
                 run_id = run_day(
@@ -81,6 +97,7 @@ def run_command(
                     actor=cli_actor(),
                     stages=STAGES,
                     progress=_StageProgress(bar),
+                    sizes=sizes,
                 )
         with factory() as db_session:
             report = db_session.get_one(Run, run_id).report

@@ -26,7 +26,7 @@ from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ArrearsError, ConfigurationError
 from arrears.strategy.enums import RunStatus
 from arrears.strategy.models import Run, RunStep
-from arrears.strategy.run import Progress, Stage, execute_step, open_run, planned_steps
+from arrears.strategy.run import Progress, Stage, StepSizes, execute_step, open_run, planned_steps
 
 QUEUE = "run"
 TASK = "arrears.run_step"
@@ -128,10 +128,11 @@ def run_day_on_queue(
     poll_seconds: float = 0.5,
     timeout_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    sizes: StepSizes | None = None,
 ) -> int:
     """Coordinate the run through the queue; returns the run id once every step is done."""
     with factory() as db_session, db_session.begin():
-        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=as_of, actor=actor).id
+        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=as_of, actor=actor, sizes=sizes).id
     started = time.monotonic()
     for index, stage in enumerate(stages):
         with factory() as db_session:

@@ -29,13 +29,44 @@ from sqlalchemy.orm import Session, sessionmaker
 from arrears.audit import service as audit
 from arrears.cases.models import Case
 from arrears.db.base import utcnow
-from arrears.errors import Conflict
+from arrears.errors import Conflict, InvalidInput
 from arrears.org import service as tenants
 from arrears.strategy.enums import RunStatus
 from arrears.strategy.models import Run, RunStep
 
 PARTITION_SIZE = 50_000
 """Cases per partition: large enough for set-based work, small enough for one worker's memory."""
+
+LOAN_PARTITION_SIZE = 100_000
+"""Loans per pass step: each is one transaction, so audit writers wait minutes at most, and workers share the pass."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepSizes:
+    """How many ids wide each step of a partitioned stage is: loans for the pass, cases for the rest.
+
+    The defaults suit one worker. With many workers the steps should be at
+    least as many as the workers, or some wait through the pass with nothing
+    to do: 1,000,000 loans make ten pass steps of 100,000. The sizes are
+    kept with the run when it opens, so a resumed run plans as it began.
+    """
+
+    loans: int
+    cases: int
+
+    def __post_init__(self) -> None:
+        if self.loans < 1 or self.cases < 1:
+            raise InvalidInput(
+                f"step sizes must be whole numbers of ids above zero, not {self.loans} loans and {self.cases} cases",
+                where="--loans-per-step / --cases-per-step",
+                hint="leave them out for the defaults (100,000 loans, 50,000 cases)",
+            )
+
+    @classmethod
+    def of(cls, run: Run) -> StepSizes:
+        """The sizes the run opened with, or the defaults when it was given none."""
+        kept = run.report.get("step_sizes") or {}
+        return cls(loans=int(kept.get("loans", LOAN_PARTITION_SIZE)), cases=int(kept.get("cases", PARTITION_SIZE)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +101,12 @@ class StepRef:
     case_ids: range
 
 
-def open_run(*, db_session: Session, tenant_code: str, as_of: date, actor: str) -> Run:
-    """The tenant's run for ``as_of``, created on first call; a finished run is returned as it is."""
+def open_run(*, db_session: Session, tenant_code: str, as_of: date, actor: str, sizes: StepSizes | None = None) -> Run:
+    """The tenant's run for ``as_of``, created on first call; a finished run is returned as it is.
+
+    ``sizes`` given are kept with a new run (without, it plans with the defaults); a run
+    that exists keeps the sizes it opened with.
+    """
     tenant = tenants.get_by_code(db_session=db_session, code=tenant_code)
     run = db_session.scalar(select(Run).where(Run.tenant_id == tenant.id, Run.as_of == as_of))
     if run is None:
@@ -81,7 +116,8 @@ def open_run(*, db_session: Session, tenant_code: str, as_of: date, actor: str) 
                 f"tenant {tenant_code} already ran {later}; a run for {as_of} would go back in time",
                 hint="runs go forward one day at a time",
             )
-        run = Run(tenant_id=tenant.id, as_of=as_of, status=RunStatus.RUNNING, report={})
+        report = {} if sizes is None else {"step_sizes": {"loans": sizes.loans, "cases": sizes.cases}}
+        run = Run(tenant_id=tenant.id, as_of=as_of, status=RunStatus.RUNNING, report=report)
         db_session.add(run)
         db_session.flush()
         audit.record(
@@ -177,10 +213,11 @@ def run_day(
     actor: str,
     stages: tuple[Stage, ...],
     progress: Progress | None = None,
+    sizes: StepSizes | None = None,
 ) -> int:
     """Run (or resume) the tenant's day in process; returns the run id."""
     with _unit_of_work(factory) as db_session:
-        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=as_of, actor=actor).id
+        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=as_of, actor=actor, sizes=sizes).id
     for index, stage in enumerate(stages):
         with factory() as db_session:
             run = db_session.get_one(Run, run_id)

@@ -30,11 +30,8 @@ from arrears.strategy.enums import ActionStatus, RunStatus
 from arrears.strategy.features import read_features, write_segments
 from arrears.strategy.models import CaseStrategy, CollectionAction, Run, RunStep
 from arrears.strategy.planning import stage_policy
-from arrears.strategy.run import RunContext, Stage, partitions_for
+from arrears.strategy.run import RunContext, Stage, StepSizes, partitions_for
 from arrears.strategy.worklists import allocate_day
-
-LOAN_PARTITION_SIZE = 100_000
-"""Loans per pass step: each is one transaction, so audit writers wait minutes at most, and workers share the pass."""
 
 
 def analyze(db_session: Session, *tables: str) -> None:
@@ -54,7 +51,8 @@ def analyze(db_session: Session, *tables: str) -> None:
 def stage_plan_pass(db_session: Session, context: RunContext, _ids: range) -> dict[str, Any]:
     """Fix the loan-id partitions of the pass."""
     run = db_session.get_one(Run, context.run_id)
-    ranges = loan_partitions(db_session=db_session, tenant_code=context.tenant_code, size=LOAN_PARTITION_SIZE)
+    size = StepSizes.of(run).loans
+    ranges = loan_partitions(db_session=db_session, tenant_code=context.tenant_code, size=size)
     run.report = {**run.report, "loan_partitions": [[r.start, r.stop] for r in ranges]}
     flag_modified(run, "report")
     return {"partitions": len(ranges)}
@@ -93,7 +91,7 @@ def stage_plan(db_session: Session, context: RunContext, _cases: range) -> dict[
     """Fix the case-id partitions for the rest of the run (after the pass, which may open cases)."""
     analyze(db_session, "cases")
     run = db_session.get_one(Run, context.run_id)
-    ranges = partitions_for(db_session=db_session, tenant_id=context.tenant_id)
+    ranges = partitions_for(db_session=db_session, tenant_id=context.tenant_id, size=StepSizes.of(run).cases)
     run.report = {**run.report, "partitions": [[r.start, r.stop] for r in ranges]}
     flag_modified(run, "report")
     return {"partitions": len(ranges)}
