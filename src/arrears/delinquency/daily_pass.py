@@ -193,6 +193,7 @@ def run_pass(
     tenant_id = _tenant_id(db_session, tenant_code)
     catalog = _Catalog.load(db_session)
     report = PassReport(as_of=as_of)
+    audits: list[dict[str, Any]] = []
     last_id = loan_ids.start - 1 if loan_ids is not None else 0
     while True:
         stmt = select(*_LOAN_COLUMNS).where(Loan.id > last_id).order_by(Loan.id).limit(CHUNK)
@@ -203,10 +204,22 @@ def run_pass(
         loans = _read_loans(db_session, stmt)
         if not loans:
             break
-        _process(db_session, loans, as_of=as_of, catalog=catalog, report=report, actor=actor, columnar=columnar)
+        _process(
+            db_session,
+            loans,
+            as_of=as_of,
+            catalog=catalog,
+            report=report,
+            actor=actor,
+            columnar=columnar,
+            audits=audits,
+        )
         last_id = loans[-1].id
         if progress is not None:
             progress(len(loans))
+    # Appending to the audit chain holds its lock until the transaction ends: written last, so workers
+    # aging other ranges at the same time wait for each other only over this write and the commit.
+    audit.record_many(db_session=db_session, rows=audits)
     if sync_cases:
         report.cases = cases.sync_with_positions(db_session=db_session, as_of=as_of, actor=actor, tenant_id=tenant_id)
     return report
@@ -267,7 +280,9 @@ def _process(
     report: PassReport,
     actor: str,
     columnar: bool = True,
+    audits: list[dict[str, Any]] | None = None,
 ) -> None:
+    """Age one chunk of loans and write what changed; its audit entries go to ``audits`` when given, else now."""
     # NumPy loads here, when loans are aged, not when a command that never ages a loan starts.
     from arrears.ledger.columnar import Batch, LoanInput, compute_figures, figures_of
 
@@ -346,6 +361,9 @@ def _process(
         report.overdue_total += Decimal(figures.overdue_total).scaleb(-2)
         if bucket is not None:
             report.by_bucket[bucket] = report.by_bucket.get(bucket, 0) + 1
+    if audits is not None:
+        audits += writes.audits
+        writes.audits = []
     writes.flush(db_session)
 
 
