@@ -10,6 +10,11 @@ then timed, each in its own process so the peak memory it reports is its own:
   day's payments have come in (one overdue loan in ``NEXT_DAY_PAYERS`` pays
   all it has overdue that day).
 
+With ``--workers N`` the next day is also run through the task queue
+(``arrears run --queue``) by N ``arrears worker`` processes, on a copy of the
+same database taken before the in-process next day, with steps sized so each
+stage has work for every worker.
+
 The floor is one GROUP BY over the installments table, timed on the same
 database in the same run.
 """
@@ -18,10 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -36,10 +44,11 @@ from arrears.bench.ledger import AS_OF, load, reference
 from arrears.bench.report import commit, machine, write_section
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine, make_session_factory
+from arrears.jobs.queue import ensure_schema, make_app, run_day_on_queue
 from arrears.org.enums import Role
 from arrears.org.models import Tenant, User
 from arrears.strategy.models import RunStep
-from arrears.strategy.run import run_day
+from arrears.strategy.run import LOAN_PARTITION_SIZE, PARTITION_SIZE, StepSizes, run_day
 from arrears.strategy.stages import STAGES
 
 MARKER_START = "<!-- bench-run:start -->"
@@ -71,24 +80,29 @@ NEXT_DAY_PAYERS = 20
 """On the next day, one loan in this many of those past due pays all it has overdue."""
 
 
-def whole_run(url: str, loans: int, as_of: date = AS_OF) -> dict[str, Any]:
+def whole_run(url: str, loans: int, as_of: date = AS_OF, workers: int = 0) -> dict[str, Any]:
+    """One day, in process (``workers=0``) or through the queue by ``workers`` worker processes."""
     engine = create_db_engine(url)
     factory = make_session_factory(engine)
     started = time.perf_counter()
-    run_id = run_day(factory=factory, tenant_code="bench", as_of=as_of, actor="bench", stages=STAGES)
+    if workers:
+        run_id = _run_on_queue(url, factory, loans, as_of, workers)
+    else:
+        run_id = run_day(factory=factory, tenant_code="bench", as_of=as_of, actor="bench", stages=STAGES)
     seconds = time.perf_counter() - started
-    stages: dict[str, float] = {}
+    spans: dict[str, tuple[datetime, datetime]] = {}  # a stage's first start and last finish: its wall time
     paths = {"columnar": 0, "row_engine": 0}
     with factory() as db_session:
         for step in db_session.scalars(select(RunStep).where(RunStep.run_id == run_id)):
             if step.finished_at is not None:
-                spent = (step.finished_at - step.started_at).total_seconds()
-                stages[step.stage] = stages.get(step.stage, 0.0) + spent
+                first, last = spans.get(step.stage, (step.started_at, step.finished_at))
+                spans[step.stage] = (min(first, step.started_at), max(last, step.finished_at))
             if step.stage == "pass":
                 for path in paths:
                     paths[path] += int((step.counts or {}).get(path, 0))
         cases = db_session.scalar(text("SELECT count(*) FROM case_strategies WHERE as_of = :day"), {"day": as_of})
     engine.dispose()
+    stages = {stage: (last - first).total_seconds() for stage, (first, last) in spans.items()}
     return {"loans": loans, "cases": cases, "seconds": seconds, "stages": stages, **paths}
 
 
@@ -98,6 +112,49 @@ def first_day(url: str, loans: int) -> dict[str, Any]:
 
 def next_day(url: str, loans: int) -> dict[str, Any]:
     return whole_run(url, loans, NEXT_DAY)
+
+
+def step_sizes(url: str, loans: int, workers: int) -> StepSizes:
+    """Steps no larger than the defaults, and at least one per worker in every partitioned stage."""
+    engine = create_db_engine(url)
+    with engine.connect() as conn:
+        case_ids = int(conn.scalar(text("SELECT coalesce(max(id), 0) FROM cases")) or 0)
+    engine.dispose()
+    return StepSizes(
+        loans=min(LOAN_PARTITION_SIZE, math.ceil(loans / workers)),
+        cases=min(PARTITION_SIZE, max(1, math.ceil(case_ids / workers))),
+    )
+
+
+def _run_on_queue(url: str, factory: Any, loans: int, as_of: date, workers: int) -> int:
+    """The day through the task queue, with ``workers`` ``arrears worker`` processes started for it."""
+    app = make_app(url, STAGES)
+    with factory() as db_session:
+        ensure_schema(app, db_session)
+    sizes = step_sizes(url, loans, workers)
+    command = [str(Path(sys.executable).with_name("arrears")), "worker"]
+    environment = {**os.environ, "ARREARS_DATABASE_URL": url}
+    with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a worker never blocks on a full pipe
+        started = [
+            subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=log) for _ in range(workers)
+        ]
+        try:
+            return run_day_on_queue(
+                factory=factory, app=app, tenant_code="bench", as_of=as_of, actor="bench", stages=STAGES, sizes=sizes
+            )
+        except Exception:
+            log.seek(0)
+            print(log.read()[-4000:], file=sys.stderr)
+            raise
+        finally:
+            for worker in started:
+                worker.send_signal(signal.SIGTERM)
+            for worker in started:
+                worker.wait(timeout=120)
+
+
+def next_day_on_queue(url: str, loans: int, workers: int) -> dict[str, Any]:
+    return {**whole_run(url, loans, NEXT_DAY, workers=workers), "workers": workers}
 
 
 def next_day_payments(url: str) -> int:
@@ -120,8 +177,10 @@ def next_day_payments(url: str) -> int:
 PHASES = {"first_day": first_day, "next_day": next_day, "reference": reference}
 
 
-def _child(phase: str, url: str, loans: int) -> dict[str, Any]:
+def _child(phase: str, url: str, loans: int, workers: int = 0) -> dict[str, Any]:
     command = [sys.executable, "-m", "arrears.bench.run", "--phase", phase, "--url", url, "--loans", str(loans)]
+    if workers:
+        command += ["--workers", str(workers)]
     done = subprocess.run(command, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"benchmark phase '{phase}' failed:\n{done.stderr[-4000:]}")
@@ -176,15 +235,19 @@ def _clone(postgres_url: str, template_url: str) -> tuple[str, Any]:
     return make_url(postgres_url).set(database=name).render_as_string(hide_password=False), drop
 
 
-def _phase(phase: str, url: str, loans: int) -> dict[str, Any]:
+def _phase(phase: str, url: str, loans: int, workers: int = 0) -> dict[str, Any]:
     """One phase in its own process; its figures are printed as soon as it ends, so a run stopped later keeps them."""
-    figures = _child(phase, url, loans)
+    figures = _child(phase, url, loans, workers)
     print(f"{loans:,} loans, {phase}: {json.dumps(figures, default=str)}", file=sys.stderr, flush=True)
     return figures
 
 
-def measure(loans: int, postgres_url: str, *, next_day_too: bool = True) -> dict[str, Any]:
-    """Both days (or the first alone, ``next_day_too=False``) and the floor, on a clone of the kept book."""
+def measure(loans: int, postgres_url: str, *, next_day_too: bool = True, workers: int = 0) -> dict[str, Any]:
+    """Both days (or the first alone, ``next_day_too=False``) and the floor, on a clone of the kept book.
+
+    With ``workers``, the next day also runs through the queue, on a copy of the database taken once the
+    next day's payments are in, before the in-process next day ran on the original.
+    """
     template, load_seconds = book(postgres_url, loans)
     url, drop = _clone(postgres_url, template)
     runs: dict[str, Any] = {}
@@ -193,6 +256,12 @@ def measure(loans: int, postgres_url: str, *, next_day_too: bool = True) -> dict
         runs["first day"] = _phase("first_day", url, loans)
         if next_day_too:
             payments = next_day_payments(url)
+            if workers:
+                queued_url, drop_queued = _clone(postgres_url, url)
+                try:
+                    runs[f"next day, {workers} workers"] = _phase("next_day_queue", queued_url, loans, workers)
+                finally:
+                    drop_queued()
             runs["next day"] = _phase("next_day", url, loans)
         floor = _phase("reference", url, loans)
     finally:
@@ -225,8 +294,9 @@ def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
         "",
         f"Measured on {datetime.now().date().isoformat()} on {machine}, PostgreSQL, commit {commit}; "
         f"first day {AS_OF}, next day {NEXT_DAY}; 12 installments per loan, {COLLECTORS} collectors. The run is "
-        "`arrears run` in process (one worker); the floor is one bare GROUP BY over the installments table, timed "
-        "on the same database.",
+        "`arrears run` in process (one worker), and where a row says so `arrears run --queue` with that many "
+        "`arrears worker` processes on the same machine (its peak memory is the largest process's); the floor is "
+        "one bare GROUP BY over the installments table, timed on the same database.",
         "",
         "| loans | day | payments | open cases | run s | run peak MiB | GROUP BY floor s | run / floor | pass / floor "
         "| pass: columnar / row engine | seconds per stage | load (1 min) |",
@@ -237,7 +307,7 @@ def render(results: list[dict[str, Any]], machine: str, commit: str) -> str:
         for day, run in result["runs"].items():
             stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in run["stages"].items())
             pass_seconds = run["stages"].get("pass", 0.0)
-            payments = f"{result['next_day_payments']:,}" if day == "next day" else "-"
+            payments = f"{result['next_day_payments']:,}" if day.startswith("next day") else "-"
             lines.append(
                 f"| {result['loans']:,} | {day} | {payments} | {run['cases']:,} | {run['seconds']:.1f} | "
                 f"{run['peak_mib']:.0f} | {floor['seconds']:.2f} | {run['seconds'] / floor['seconds']:.0f}x | "
@@ -254,7 +324,7 @@ def write_report(report: Path, section: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--phase", choices=sorted(PHASES))
+    parser.add_argument("--phase", choices=sorted([*PHASES, "next_day_queue"]))
     parser.add_argument("--url")
     parser.add_argument("--loans", type=int, action="append")
     parser.add_argument("--postgres-url")
@@ -264,15 +334,31 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="time the first day alone (the largest size takes hours per day on a small machine)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="also run the next day through the task queue with this many worker processes",
+    )
     args = parser.parse_args(argv)
     if args.phase:
-        figures = PHASES[args.phase](args.url, args.loans[0])
-        figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if args.phase == "next_day_queue":
+            figures = next_day_on_queue(args.url, args.loans[0], args.workers)
+        else:
+            figures = PHASES[args.phase](args.url, args.loans[0])
+        own, workers = (
+            resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        figures["peak_mib"] = max(own, workers)  # the largest process: this one or a worker
         print(json.dumps(figures, default=str))
         return
     measured = commit()  # the code measured, even if HEAD moves while the benchmark runs
     sizes = args.loans or [100_000, 1_000_000]
-    results = [measure(loans, args.postgres_url, next_day_too=not args.first_day_only) for loans in sizes]
+    if args.workers < 0:
+        parser.error("--workers must be 0 (in process only) or more")
+    results = [
+        measure(loans, args.postgres_url, next_day_too=not args.first_day_only, workers=args.workers) for loans in sizes
+    ]
     section = render(results, machine(), measured)
     print(section)
     if args.report:
