@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -67,6 +68,7 @@ def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_dat
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
     for thread in threads:
         thread.start()
+    progress = RecordedProgress()
     try:
         run_day_on_queue(
             factory=queued,
@@ -77,6 +79,7 @@ def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_dat
             stages=STAGES,
             poll_seconds=0.1,
             timeout_seconds=120,
+            progress=progress,
         )
     finally:
         stop.set()
@@ -86,6 +89,20 @@ def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_dat
     run_day(factory=local, tenant_code=tenant_code, as_of=AS_OF, actor="test:run", stages=STAGES)
     with queued() as a, local() as b:
         assert snapshot(a) == snapshot(b)
+    assert [stage for stage, _partition in progress.steps] == [stage.name for stage in STAGES]  # one step each
+    assert progress.steps[("pass", 0)]["loans"] > 0  # the coordinator shows what each worker's step counted
+    assert progress.steps[("policy", 0)]["cases"] > 0
+
+
+class RecordedProgress:
+    """The coordinator's progress reports: (stage, partition) -> counts, in the order they came."""
+
+    def __init__(self) -> None:
+        self.steps: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def step_done(self, stage: str, partition: int, partitions: int, counts: dict[str, Any]) -> None:
+        assert (stage, partition) not in self.steps, "each step is reported once"
+        self.steps[(stage, partition)] = counts
 
 
 @pytest.fixture

@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from datetime import date
 from functools import cache
+from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -97,16 +98,26 @@ def ensure_schema(app: procrastinate.App, db_session: Session) -> None:
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
 
 
-def _done(factory: sessionmaker[Session], run_id: int, stage: str) -> int:
+def _done(factory: sessionmaker[Session], run_id: int, stage: str) -> dict[int, dict[str, Any]]:
+    """The stage's finished steps: partition -> the counts its worker recorded."""
     with factory() as db_session:
-        return int(
-            db_session.scalar(
-                select(func.count()).where(
-                    RunStep.run_id == run_id, RunStep.stage == stage, RunStep.status == RunStatus.DONE
-                )
+        rows = db_session.execute(
+            select(RunStep.partition, RunStep.counts).where(
+                RunStep.run_id == run_id, RunStep.stage == stage, RunStep.status == RunStatus.DONE
             )
-            or 0
         )
+        return {partition: counts or {} for partition, counts in rows}
+
+
+def _report_done(
+    progress: Progress | None, stage: str, partitions: int, done: dict[int, dict[str, Any]], reported: set[int]
+) -> None:
+    """Tell ``progress`` of each step finished since the last look, with its counts, once."""
+    if progress is None:
+        return
+    for partition in sorted(done.keys() - reported):
+        progress.step_done(stage, partition, partitions, done[partition])
+        reported.add(partition)
 
 
 def _failed_jobs(factory: sessionmaker[Session], lock_prefix: str) -> list[int]:
@@ -161,8 +172,9 @@ def run_day_on_queue(
                     )
                 except AlreadyEnqueued:
                     continue
-        reported, wait = 0, min(FIRST_POLL_SECONDS, poll_seconds)
-        while (done := _done(factory, run_id, stage.name)) < len(steps):
+        reported: set[int] = set()
+        wait = min(FIRST_POLL_SECONDS, poll_seconds)
+        while len(done := _done(factory, run_id, stage.name)) < len(steps):
             failed = _failed_jobs(factory, lock)
             if failed:
                 raise StepFailed(
@@ -171,13 +183,8 @@ def run_day_on_queue(
                 )
             if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
                 raise StepFailed(f"stage {stage.name} of run {run_id} did not finish in time", hint="are workers up?")
-            if progress is not None:
-                for partition in range(reported, done):
-                    progress.step_done(stage.name, partition, len(steps), {})
-                reported = done
+            _report_done(progress, stage.name, len(steps), done, reported)
             sleep(wait)
             wait = min(wait * 2, poll_seconds)
-        if progress is not None:
-            for partition in range(reported, len(steps)):
-                progress.step_done(stage.name, partition, len(steps), {})
+        _report_done(progress, stage.name, len(steps), done, reported)
     return run_id
