@@ -193,7 +193,11 @@ def run_pass(
     tenant_id = _tenant_id(db_session, tenant_code)
     catalog = _Catalog.load(db_session)
     report = PassReport(as_of=as_of)
-    audits: list[dict[str, Any]] = []
+    # Appending to the audit chain holds its lock until the transaction ends. A step of the partitioned run
+    # keeps its entries and appends them last, so workers aging other ranges at the same time wait for each
+    # other only over that write and the commit. The whole-book pass shares its transaction with no one and
+    # appends chunk by chunk, so its memory does not grow with the book.
+    audits: list[dict[str, Any]] | None = [] if loan_ids is not None else None
     last_id = loan_ids.start - 1 if loan_ids is not None else 0
     while True:
         stmt = select(*_LOAN_COLUMNS).where(Loan.id > last_id).order_by(Loan.id).limit(CHUNK)
@@ -217,9 +221,8 @@ def run_pass(
         last_id = loans[-1].id
         if progress is not None:
             progress(len(loans))
-    # Appending to the audit chain holds its lock until the transaction ends: written last, so workers
-    # aging other ranges at the same time wait for each other only over this write and the commit.
-    audit.record_many(db_session=db_session, rows=audits)
+    if audits:
+        audit.record_many(db_session=db_session, rows=audits)
     if sync_cases:
         report.cases = cases.sync_with_positions(db_session=db_session, as_of=as_of, actor=actor, tenant_id=tenant_id)
     return report
