@@ -7,6 +7,7 @@ DEMO_BORROWERS ?= 20000
 DEMO_DAY := $(shell date -d yesterday +%F)
 BENCH_LOANS ?= 1000000
 BENCH_RUN_LOANS ?= 100000 1000000 3000000
+BENCH_RUN_WORKERS ?= 2
 BENCH_WEB_LOANS ?= 1000000
 # Loans the end-of-day run ages before the rest are loaded (the run over all of them takes hours here).
 # 100,000 keeps one allocation under PostgreSQL's 65,535 bound parameters, which the allocate stage exceeds.
@@ -76,7 +77,7 @@ bench-ledger: install-dev
 	$(BIN)/python -m arrears.bench.ledger --loans $(BENCH_LOANS) --postgres-url $(PG_URL) --report docs/benchmarks.md
 
 bench-run: install-dev
-	$(BIN)/python -m arrears.bench.run $(foreach n,$(BENCH_RUN_LOANS),--loans $(n)) --postgres-url $(PG_URL) --report docs/benchmarks.md
+	$(BIN)/python -m arrears.bench.run $(foreach n,$(BENCH_RUN_LOANS),--loans $(n)) --workers $(BENCH_RUN_WORKERS) --postgres-url $(PG_URL) --report docs/benchmarks.md
 
 bench-guard: install-dev
 	$(BIN)/python -m arrears.bench.guard --events 1000 --repeats 5000 --report docs/benchmarks.md
