@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ConfigurationError
 from arrears.jobs.queue import QUEUE, conninfo, ensure_schema, make_app, run_day_on_queue
+from arrears.strategy.enums import RunStatus
+from arrears.strategy.models import Run
 from arrears.strategy.run import run_day
 from arrears.strategy.stages import STAGES
 from tests.conftest import POSTGRES_URL
@@ -92,6 +95,67 @@ def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_dat
     assert [stage for stage, _partition in progress.steps] == [stage.name for stage in STAGES]  # one step each
     assert progress.steps[("pass", 0)]["loans"] > 0  # the coordinator shows what each worker's step counted
     assert progress.steps[("policy", 0)]["cases"] > 0
+
+
+def test_a_step_taken_by_a_worker_that_died_is_queued_again_and_the_day_ends(fresh_database: str) -> None:
+    engine = create_db_engine(fresh_database)
+    factory = make_session_factory(engine)
+    with factory() as db_session, db_session.begin():
+        tenant_code = portfolio(db_session, Factories(db_session)).code
+    app = make_app(fresh_database, STAGES)
+    with factory() as db_session:
+        ensure_schema(app, db_session)
+    stop = threading.Event()
+    died: list[int] = []
+
+    def worker() -> None:
+        own = make_app(fresh_database, STAGES)
+        while not stop.is_set():
+            own.run_worker(queues=[QUEUE], wait=False, install_signal_handlers=False)
+            stop.wait(0.1)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+
+    def first_look(seconds: float) -> None:
+        """At the coordinator's first wait, a worker takes the first step and dies; then real workers start."""
+        if not died:
+            with engine.begin() as conn:
+                dead = conn.scalar(text("SELECT worker_id FROM procrastinate_register_worker_v1()"))
+                job = conn.execute(
+                    text("SELECT id FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], :worker)"),
+                    {"queue": QUEUE, "worker": dead},
+                ).scalar_one()
+                conn.execute(
+                    text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = :w"),
+                    {"w": dead},
+                )
+            died.append(job)
+            for thread in threads:
+                thread.start()
+        time.sleep(seconds)
+
+    try:
+        run_id = run_day_on_queue(
+            factory=factory,
+            app=app,
+            tenant_code=tenant_code,
+            as_of=AS_OF,
+            actor="test:run",
+            stages=STAGES,
+            poll_seconds=0.1,
+            timeout_seconds=120,
+            sleep=first_look,
+            stalled_after=0.5,
+        )
+        with factory() as db_session:
+            assert db_session.get_one(Run, run_id).status is RunStatus.DONE
+            status = db_session.scalar(text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": died[0]})
+        assert status == "succeeded"  # the dead worker's job was put back and done by a live worker
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        engine.dispose()
 
 
 class RecordedProgress:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -33,6 +33,8 @@ QUEUE = "run"
 TASK = "arrears.run_step"
 FIRST_POLL_SECONDS = 0.02
 """The coordinator's first look at a stage's steps; it then waits twice as long each time, up to ``poll_seconds``."""
+STALLED_AFTER_SECONDS = 60.0
+"""A worker silent this long is taken for dead, and its step is queued again (workers beat every 10 s)."""
 SCHEMA_LOCK_KEY = 0x6172726561727302
 """PostgreSQL advisory lock held while the queue's tables are created: ASCII 'arrears' and 0x02."""
 
@@ -120,6 +122,39 @@ def _report_done(
         reported.add(partition)
 
 
+def _stalled_jobs(factory: sessionmaker[Session], lock_prefix: str, stalled_after: float) -> list[int]:
+    """The stage's jobs taken by a worker that has stopped: no heartbeat for ``stalled_after`` seconds, or gone.
+
+    A worker beats every ten seconds while it runs a step (its steps run in a
+    thread beside the beat). One that was killed, or whose machine went down,
+    leaves its job taken forever; Procrastinate removes a silent worker's row,
+    which leaves the job with no worker.
+    """
+    with factory() as db_session:
+        rows = db_session.execute(
+            text(
+                "SELECT job.id FROM procrastinate_jobs job "
+                "LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id "
+                "WHERE job.status = 'doing' AND job.queueing_lock LIKE :prefix "
+                "AND (worker.id IS NULL OR worker.last_heartbeat < now() - make_interval(secs => :seconds))"
+            ),
+            {"prefix": f"{lock_prefix}%", "seconds": stalled_after},
+        )
+        return [row[0] for row in rows]
+
+
+def _retry_stalled(
+    app: procrastinate.App, factory: sessionmaker[Session], lock_prefix: str, stalled_after: float
+) -> list[int]:
+    """Put the stage's stalled jobs back in the queue: a step is redone whole (its transaction died with it)."""
+    stalled = _stalled_jobs(factory, lock_prefix, stalled_after)
+    if stalled:
+        with app.open():
+            for job_id in stalled:
+                app.job_manager.retry_job_by_id(job_id, retry_at=datetime.now(UTC))
+    return stalled
+
+
 def _failed_jobs(factory: sessionmaker[Session], lock_prefix: str) -> list[int]:
     with factory() as db_session:
         rows = db_session.execute(
@@ -142,6 +177,7 @@ def run_day_on_queue(
     timeout_seconds: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
     sizes: StepSizes | None = None,
+    stalled_after: float = STALLED_AFTER_SECONDS,
 ) -> int:
     """Coordinate the run through the queue; returns the run id once every step is done.
 
@@ -150,6 +186,10 @@ def run_day_on_queue(
     so the coordinator looks again soon after deferring a stage and backs off
     from there: a fixed half-second poll left the workers idle for about five
     seconds of a night.
+
+    A step taken by a worker that then stops (killed, its machine down) is
+    queued again once the worker has been silent for ``stalled_after`` seconds,
+    so the night goes on with the workers left instead of waiting for ever.
     """
     with factory() as db_session, db_session.begin():
         run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=as_of, actor=actor, sizes=sizes).id
@@ -174,7 +214,11 @@ def run_day_on_queue(
                     continue
         reported: set[int] = set()
         wait = min(FIRST_POLL_SECONDS, poll_seconds)
+        looked_for_stalled = time.monotonic()
         while len(done := _done(factory, run_id, stage.name)) < len(steps):
+            if time.monotonic() - looked_for_stalled >= stalled_after / 2:
+                _retry_stalled(app, factory, lock, stalled_after)
+                looked_for_stalled = time.monotonic()
             failed = _failed_jobs(factory, lock)
             if failed:
                 raise StepFailed(
