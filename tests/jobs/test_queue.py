@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -16,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ConfigurationError
-from arrears.jobs.queue import QUEUE, conninfo, ensure_schema, make_app, run_day_on_queue
+from arrears.jobs.queue import QUEUE, StepFailed, conninfo, ensure_schema, make_app, run_day_on_queue
 from arrears.strategy.enums import RunStatus
 from arrears.strategy.models import Run
-from arrears.strategy.run import run_day
+from arrears.strategy.run import Stage, execute_step, open_run, run_day
 from arrears.strategy.stages import STAGES
 from tests.conftest import POSTGRES_URL
 from tests.factories import Factories
@@ -151,6 +152,94 @@ def test_a_step_taken_by_a_worker_that_died_is_queued_again_and_the_day_ends(fre
             assert db_session.get_one(Run, run_id).status is RunStatus.DONE
             status = db_session.scalar(text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": died[0]})
         assert status == "succeeded"  # the dead worker's job was put back and done by a live worker
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        engine.dispose()
+
+
+def test_a_step_taken_twice_at_once_is_done_once(fresh_database: str) -> None:
+    """A coordinator started again while a worker is on a step queues it anew; the second taker waits, then skips."""
+    engine = create_db_engine(fresh_database)
+    factory = make_session_factory(engine)
+    with factory() as db_session, db_session.begin():
+        tenant_code = portfolio(db_session, Factories(db_session)).code
+        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=AS_OF, actor="test:run").id
+    started, done = threading.Barrier(2), []
+    worked: list[int] = []
+
+    def work(db_session: Session, context: object, ids: range) -> dict[str, int]:
+        worked.append(1)
+        time.sleep(0.5)  # long enough for the other taker to arrive while this one works
+        return {"cases": 1}
+
+    probe = Stage("probe", work, partitioned=False)
+
+    def take() -> None:
+        started.wait(timeout=30)
+        done.append(
+            execute_step(factory=factory, run_id=run_id, stage=probe, partition=0, case_ids=range(0), actor="t")
+        )
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    engine.dispose()
+    assert len(worked) == 1
+    assert sorted(done, key=str) == [None, {"cases": 1}]
+
+
+def test_the_coordinator_started_again_after_a_failed_step_ends_the_day(fresh_database: str) -> None:
+    engine = create_db_engine(fresh_database)
+    factory = make_session_factory(engine)
+    with factory() as db_session, db_session.begin():
+        tenant_code = portfolio(db_session, Factories(db_session)).code
+    failed_once: list[str] = []
+
+    def failing_once(stage: Stage) -> Stage:
+        def work(db_session: Session, context: Any, ids: range) -> dict[str, Any]:
+            if not failed_once:
+                failed_once.append(stage.name)
+                raise RuntimeError("the database went away for a moment")
+            return stage.work(db_session, context, ids)
+
+        return Stage(stage.name, work, stage.partitioned, stage.over)
+
+    stages = tuple(failing_once(stage) if stage.name == "segment" else stage for stage in STAGES)
+    app = make_app(fresh_database, stages)
+    with factory() as db_session:
+        ensure_schema(app, db_session)
+    stop = threading.Event()
+
+    def worker() -> None:
+        own = make_app(fresh_database, stages)
+        while not stop.is_set():
+            own.run_worker(queues=[QUEUE], wait=False, install_signal_handlers=False)
+            stop.wait(0.1)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    coordinate = functools.partial(
+        run_day_on_queue,
+        factory=factory,
+        app=app,
+        tenant_code=tenant_code,
+        as_of=AS_OF,
+        actor="test:run",
+        stages=stages,
+        poll_seconds=0.1,
+        timeout_seconds=120,
+    )
+    try:
+        with pytest.raises(StepFailed, match="segment"):
+            coordinate()
+        run_id = coordinate()  # the cause is gone: the day goes on from the failed step
+        with factory() as db_session:
+            assert db_session.get_one(Run, run_id).status is RunStatus.DONE
     finally:
         stop.set()
         for thread in threads:

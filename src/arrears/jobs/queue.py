@@ -156,9 +156,14 @@ def _retry_stalled(
 
 
 def _failed_jobs(factory: sessionmaker[Session], lock_prefix: str) -> list[int]:
+    """The stage's steps whose latest job failed (a step queued again after a failure has a newer job)."""
     with factory() as db_session:
         rows = db_session.execute(
-            text("SELECT id FROM procrastinate_jobs WHERE status = 'failed' AND queueing_lock LIKE :prefix"),
+            text(
+                "SELECT job.id FROM procrastinate_jobs job WHERE job.status = 'failed' "
+                "AND job.queueing_lock LIKE :prefix AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs later "
+                "WHERE later.queueing_lock = job.queueing_lock AND later.id > job.id)"
+            ),
             {"prefix": f"{lock_prefix}%"},
         )
         return [row[0] for row in rows]

@@ -17,13 +17,14 @@ every partition's policy decisions.
 from __future__ import annotations
 
 import gc
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.audit import service as audit
@@ -182,11 +183,27 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _hold_step(db_session: Session, run_id: int, stage: str, partition: int) -> None:
+    """Make this transaction the only one doing the step; another doing it already is waited for.
+
+    A queued step can be taken twice: a coordinator started again while a
+    worker is still on a step queues it anew. Without this, the second worker
+    would start the same work, wait on the step's row, and fail once the first
+    committed. Holding the step's lock first, it waits, then finds the step
+    done and skips it. PostgreSQL only: SQLite runs the steps one by one.
+    """
+    if db_session.get_bind().dialect.name != "postgresql":
+        return
+    key = zlib.crc32(f"{stage}:{partition}".encode()) - 2**31  # the two-key form takes int4 keys
+    db_session.execute(text("SELECT pg_advisory_xact_lock(:run, :step)"), {"run": run_id, "step": key})
+
+
 def execute_step(
     *, factory: sessionmaker[Session], run_id: int, stage: Stage, partition: int, case_ids: range, actor: str
 ) -> dict[str, Any] | None:
     """Do one step in its own transaction, unless it is already done. Returns its counts (``None``: skipped)."""
     with collector_paused(), _unit_of_work(factory) as db_session:
+        _hold_step(db_session, run_id, stage.name, partition)
         run = db_session.get_one(Run, run_id)
         step = db_session.scalar(
             select(RunStep).where(RunStep.run_id == run_id, RunStep.stage == stage.name, RunStep.partition == partition)
