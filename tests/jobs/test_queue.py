@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+import procrastinate
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ConfigurationError
@@ -60,35 +61,9 @@ def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_dat
     queued = make_session_factory(create_db_engine(queued_url))
     with queued() as db_session:
         ensure_schema(app, db_session)
-    stop = threading.Event()
-
-    def worker() -> None:
-        """A worker as on another machine: its own app and connections."""
-        own = make_app(queued_url, STAGES)
-        while not stop.is_set():
-            own.run_worker(queues=[QUEUE], wait=False, install_signal_handlers=False, concurrency=2)
-            stop.wait(0.1)
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
-    for thread in threads:
-        thread.start()
     progress = RecordedProgress()
-    try:
-        run_day_on_queue(
-            factory=queued,
-            app=app,
-            tenant_code=tenant_code,
-            as_of=AS_OF,
-            actor="test:run",
-            stages=STAGES,
-            poll_seconds=0.1,
-            timeout_seconds=120,
-            progress=progress,
-        )
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
+    with Workers(queued_url, STAGES, concurrency=2).started():
+        coordinate(queued, app, tenant_code, progress=progress)
     local = make_session_factory(create_db_engine(local_url))
     run_day(factory=local, tenant_code=tenant_code, as_of=AS_OF, actor="test:run", stages=STAGES)
     with queued() as a, local() as b:
@@ -106,16 +81,8 @@ def test_a_step_taken_by_a_worker_that_died_is_queued_again_and_the_day_ends(fre
     app = make_app(fresh_database, STAGES)
     with factory() as db_session:
         ensure_schema(app, db_session)
-    stop = threading.Event()
     died: list[int] = []
-
-    def worker() -> None:
-        own = make_app(fresh_database, STAGES)
-        while not stop.is_set():
-            own.run_worker(queues=[QUEUE], wait=False, install_signal_handlers=False)
-            stop.wait(0.1)
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+    workers = Workers(fresh_database, STAGES)
 
     def first_look(seconds: float) -> None:
         """At the coordinator's first wait, a worker takes the first step and dies; then real workers start."""
@@ -131,32 +98,15 @@ def test_a_step_taken_by_a_worker_that_died_is_queued_again_and_the_day_ends(fre
                     {"w": dead},
                 )
             died.append(job)
-            for thread in threads:
-                thread.start()
+            workers.start()
         time.sleep(seconds)
 
-    try:
-        run_id = run_day_on_queue(
-            factory=factory,
-            app=app,
-            tenant_code=tenant_code,
-            as_of=AS_OF,
-            actor="test:run",
-            stages=STAGES,
-            poll_seconds=0.1,
-            timeout_seconds=120,
-            sleep=first_look,
-            stalled_after=0.5,
-        )
+    with workers, engine_disposed(engine):
+        run_id = coordinate(factory, app, tenant_code, sleep=first_look, stalled_after=0.5)
         with factory() as db_session:
             assert db_session.get_one(Run, run_id).status is RunStatus.DONE
             status = db_session.scalar(text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": died[0]})
         assert status == "succeeded"  # the dead worker's job was put back and done by a live worker
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-        engine.dispose()
 
 
 def test_a_step_taken_twice_at_once_is_done_once(fresh_database: str) -> None:
@@ -212,19 +162,25 @@ def test_the_coordinator_started_again_after_a_failed_step_ends_the_day(fresh_da
     app = make_app(fresh_database, stages)
     with factory() as db_session:
         ensure_schema(app, db_session)
-    stop = threading.Event()
+    with Workers(fresh_database, stages).started(), engine_disposed(engine):
+        with pytest.raises(StepFailed, match="segment"):
+            coordinate(factory, app, tenant_code, stages)
+        run_id = coordinate(
+            factory, app, tenant_code, stages
+        )  # the cause is gone: the day goes on from the failed step
+        with factory() as db_session:
+            assert db_session.get_one(Run, run_id).status is RunStatus.DONE
 
-    def worker() -> None:
-        own = make_app(fresh_database, stages)
-        while not stop.is_set():
-            own.run_worker(queues=[QUEUE], wait=False, install_signal_handlers=False)
-            stop.wait(0.1)
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    coordinate = functools.partial(
-        run_day_on_queue,
+def coordinate(
+    factory: sessionmaker[Session],
+    app: procrastinate.App,
+    tenant_code: str,
+    stages: tuple[Stage, ...] = STAGES,
+    **options: Any,
+) -> int:
+    """The coordinator as the tests run it: quick polls, and a time limit instead of waiting for ever."""
+    return run_day_on_queue(
         factory=factory,
         app=app,
         tenant_code=tenant_code,
@@ -233,17 +189,47 @@ def test_the_coordinator_started_again_after_a_failed_step_ends_the_day(fresh_da
         stages=stages,
         poll_seconds=0.1,
         timeout_seconds=120,
+        **options,
     )
+
+
+class Workers:
+    """Worker threads, each as on another machine: its own app and connections; stopped on leaving the block."""
+
+    def __init__(self, url: str, stages: tuple[Stage, ...], *, count: int = 2, concurrency: int = 1) -> None:
+        self.url, self.stages, self.concurrency = url, stages, concurrency
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(count)]
+
+    def _work(self) -> None:
+        own = make_app(self.url, self.stages)
+        while not self.stop.is_set():
+            own.run_worker(queues=[QUEUE], wait=False, install_signal_handlers=False, concurrency=self.concurrency)
+            self.stop.wait(0.1)
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def started(self) -> Workers:
+        self.start()
+        return self
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            if thread.is_alive():
+                thread.join(timeout=30)
+
+
+@contextmanager
+def engine_disposed(engine: Engine) -> Iterator[None]:
     try:
-        with pytest.raises(StepFailed, match="segment"):
-            coordinate()
-        run_id = coordinate()  # the cause is gone: the day goes on from the failed step
-        with factory() as db_session:
-            assert db_session.get_one(Run, run_id).status is RunStatus.DONE
+        yield
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
         engine.dispose()
 
 
