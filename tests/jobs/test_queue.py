@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arrears.db.session import create_db_engine, make_session_factory
 from arrears.errors import ConfigurationError
-from arrears.jobs.queue import QUEUE, StepFailed, conninfo, ensure_schema, make_app, run_day_on_queue
+from arrears.jobs.queue import NO_WORKER, QUEUE, StepFailed, conninfo, ensure_schema, make_app, run_day_on_queue
 from arrears.strategy.enums import RunStatus
 from arrears.strategy.models import Run
 from arrears.strategy.run import Stage, execute_step, open_run, run_day
@@ -172,6 +172,20 @@ def test_the_coordinator_started_again_after_a_failed_step_ends_the_day(fresh_da
             assert db_session.get_one(Run, run_id).status is RunStatus.DONE
 
 
+def test_a_coordinator_with_no_worker_says_so_instead_of_waiting_in_silence(fresh_database: str) -> None:
+    engine = create_db_engine(fresh_database)
+    factory = make_session_factory(engine)
+    with factory() as db_session, db_session.begin():
+        tenant_code = portfolio(db_session, Factories(db_session)).code
+    app = make_app(fresh_database, STAGES)
+    with factory() as db_session:
+        ensure_schema(app, db_session)
+    progress = RecordedProgress()
+    with engine_disposed(engine), pytest.raises(StepFailed, match="did not finish in time"):
+        coordinate(factory, app, tenant_code, progress=progress, stalled_after=0.2, timeout_seconds=1.5)
+    assert progress.waits == [("plan_pass", NO_WORKER)]  # said once, on the stage it waits at
+
+
 def coordinate(
     factory: sessionmaker[Session],
     app: procrastinate.App,
@@ -187,9 +201,7 @@ def coordinate(
         as_of=AS_OF,
         actor="test:run",
         stages=stages,
-        poll_seconds=0.1,
-        timeout_seconds=120,
-        **options,
+        **{"poll_seconds": 0.1, "timeout_seconds": 120, **options},
     )
 
 
@@ -239,9 +251,14 @@ class RecordedProgress:
     def __init__(self) -> None:
         self.steps: dict[tuple[str, int], dict[str, Any]] = {}
 
+        self.waits: list[tuple[str, str]] = []
+
     def step_done(self, stage: str, partition: int, partitions: int, counts: dict[str, Any]) -> None:
         assert (stage, partition) not in self.steps, "each step is reported once"
         self.steps[(stage, partition)] = counts
+
+    def waiting(self, stage: str, why: str) -> None:
+        self.waits.append((stage, why))
 
 
 @pytest.fixture

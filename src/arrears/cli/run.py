@@ -39,6 +39,9 @@ class _StageProgress:
         summary = ", ".join(f"{key} {value}" for key, value in counts.items() if isinstance(value, int | bool))
         self.bar.update(self.tasks[stage], advance=1, description=f"{stage}: {summary}"[:80])
 
+    def waiting(self, stage: str, why: str) -> None:
+        self.bar.console.print(f"[yellow]{stage}: {why}[/]", markup=True, highlight=False)
+
 
 def run_command(
     as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD: the day that just ended")],

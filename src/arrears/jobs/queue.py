@@ -155,6 +155,24 @@ def _retry_stalled(
     return stalled
 
 
+def _live_workers(factory: sessionmaker[Session], within: float) -> int:
+    """Workers that have beaten in the last ``within`` seconds."""
+    with factory() as db_session:
+        return int(
+            db_session.scalar(
+                text(
+                    "SELECT count(*) FROM procrastinate_workers "
+                    "WHERE last_heartbeat >= now() - make_interval(secs => :seconds)"
+                ),
+                {"seconds": within},
+            )
+            or 0
+        )
+
+
+NO_WORKER = "no worker is taking the steps: start `arrears worker` on a machine that reaches the database"
+
+
 def _failed_jobs(factory: sessionmaker[Session], lock_prefix: str) -> list[int]:
     """The stage's steps whose latest job failed (a step queued again after a failure has a newer job)."""
     with factory() as db_session:
@@ -219,11 +237,14 @@ def run_day_on_queue(
                     continue
         reported: set[int] = set()
         wait = min(FIRST_POLL_SECONDS, poll_seconds)
-        looked_for_stalled = time.monotonic()
+        looked_for_stalled, told_no_worker = time.monotonic(), False
         while len(done := _done(factory, run_id, stage.name)) < len(steps):
             if time.monotonic() - looked_for_stalled >= stalled_after / 2:
                 _retry_stalled(app, factory, lock, stalled_after)
                 looked_for_stalled = time.monotonic()
+                if not told_no_worker and progress is not None and not _live_workers(factory, stalled_after):
+                    progress.waiting(stage.name, NO_WORKER)
+                    told_no_worker = True
             failed = _failed_jobs(factory, lock)
             if failed:
                 raise StepFailed(

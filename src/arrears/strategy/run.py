@@ -94,6 +94,9 @@ class Stage:
 class Progress(Protocol):
     def step_done(self, stage: str, partition: int, partitions: int, counts: dict[str, Any]) -> None: ...
 
+    def waiting(self, stage: str, why: str) -> None:
+        """The run is waiting on something outside it (no worker is taking the queue's steps)."""
+
 
 @dataclass(frozen=True, slots=True)
 class StepRef:
