@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -44,11 +42,12 @@ from arrears.bench.ledger import AS_OF, load, reference
 from arrears.bench.report import commit, machine, write_section
 from arrears.db.migrate import upgrade
 from arrears.db.session import create_db_engine, make_session_factory
+from arrears.jobs.local import local_workers
 from arrears.jobs.queue import ensure_schema, make_app, run_day_on_queue
 from arrears.org.enums import Role
 from arrears.org.models import Tenant, User
 from arrears.strategy.models import RunStep
-from arrears.strategy.run import LOAN_PARTITION_SIZE, PARTITION_SIZE, StepSizes, run_day
+from arrears.strategy.run import StepSizes, run_day
 from arrears.strategy.stages import STAGES
 
 MARKER_START = "<!-- bench-run:start -->"
@@ -86,7 +85,7 @@ def whole_run(url: str, loans: int, as_of: date = AS_OF, workers: int = 0) -> di
     factory = make_session_factory(engine)
     started = time.perf_counter()
     if workers:
-        run_id = _run_on_queue(url, factory, loans, as_of, workers)
+        run_id = _run_on_queue(url, factory, as_of, workers)
     else:
         run_id = run_day(factory=factory, tenant_code="bench", as_of=as_of, actor="bench", stages=STAGES)
     seconds = time.perf_counter() - started
@@ -114,43 +113,22 @@ def next_day(url: str, loans: int) -> dict[str, Any]:
     return whole_run(url, loans, NEXT_DAY)
 
 
-def step_sizes(url: str, loans: int, workers: int) -> StepSizes:
-    """Steps no larger than the defaults, and at least one per worker in every partitioned stage."""
-    engine = create_db_engine(url)
-    with engine.connect() as conn:
-        case_ids = int(conn.scalar(text("SELECT coalesce(max(id), 0) FROM cases")) or 0)
-    engine.dispose()
-    return StepSizes(
-        loans=min(LOAN_PARTITION_SIZE, math.ceil(loans / workers)),
-        cases=min(PARTITION_SIZE, max(1, math.ceil(case_ids / workers))),
-    )
-
-
-def _run_on_queue(url: str, factory: Any, loans: int, as_of: date, workers: int) -> int:
-    """The day through the task queue, with ``workers`` ``arrears worker`` processes started for it."""
+def _run_on_queue(url: str, factory: Any, as_of: date, workers: int) -> int:
+    """The day through the task queue, with ``workers`` ``arrears worker`` processes started for it (their logs
+    go to a scratch directory and are printed when the run fails)."""
     app = make_app(url, STAGES)
     with factory() as db_session:
         ensure_schema(app, db_session)
-    sizes = step_sizes(url, loans, workers)
-    command = [str(Path(sys.executable).with_name("arrears")), "worker"]
-    environment = {**os.environ, "ARREARS_DATABASE_URL": url}
-    with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a worker never blocks on a full pipe
-        started = [
-            subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=log) for _ in range(workers)
-        ]
+        sizes = StepSizes.for_workers(db_session=db_session, tenant_code="bench", workers=workers)
+    with tempfile.TemporaryDirectory() as scratch, local_workers(url, workers, Path(scratch)) as logs:
         try:
             return run_day_on_queue(
                 factory=factory, app=app, tenant_code="bench", as_of=as_of, actor="bench", stages=STAGES, sizes=sizes
             )
         except Exception:
-            log.seek(0)
-            print(log.read()[-4000:], file=sys.stderr)
+            for log in logs:
+                print(log.read_text(encoding="utf-8")[-4000:], file=sys.stderr)
             raise
-        finally:
-            for worker in started:
-                worker.send_signal(signal.SIGTERM)
-            for worker in started:
-                worker.wait(timeout=120)
 
 
 def next_day_on_queue(url: str, loans: int, workers: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ commands start without them.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from datetime import date
 from typing import Annotated, Any
 
@@ -58,11 +59,21 @@ def run_command(
         int | None,
         typer.Option("--cases-per-step", min=1, help="case ids per step of the later stages (default 50,000)"),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="start this many `arrears worker` processes here for the run (implies --queue; one per core)",
+        ),
+    ] = None,
 ) -> None:
     """Accrue and age, judge promises, segment, apply the policy, allocate and queue; resumable and idempotent.
 
-    With --queue, give at least as many steps as workers (smaller --loans-per-step), or some workers wait.
+    With --queue, give at least as many steps as workers (smaller --loans-per-step), or some workers wait;
+    --workers sizes the steps for its workers unless told otherwise.
     """
+    from arrears.jobs.local import local_workers
     from arrears.jobs.queue import ensure_schema, make_app, run_day_on_queue
     from arrears.strategy.run import LOAN_PARTITION_SIZE, PARTITION_SIZE, StepSizes, run_day
     from arrears.strategy.stages import STAGES
@@ -76,22 +87,31 @@ def run_command(
         raise InvalidInput(
             f"{day} has not ended yet", where="--as-of", hint="the run closes a day that is over: today or earlier"
         )
+    settings = get_settings()
     with context.session_factory() as factory:
         with progress_bar() as bar:
-            if queue:
-                app = make_app(get_settings().resolved_database_url, STAGES)
+            if queue or workers:
+                app = make_app(settings.resolved_database_url, STAGES)
                 with factory() as db_session:
                     ensure_schema(app, db_session)
-                run_id = run_day_on_queue(
-                    factory=factory,
-                    app=app,
-                    tenant_code=tenant,
-                    as_of=day,
-                    actor=cli_actor(),
-                    stages=STAGES,
-                    progress=_StageProgress(bar),
-                    sizes=sizes,
-                )
+                    if workers and sizes is None:
+                        sizes = StepSizes.for_workers(db_session=db_session, tenant_code=tenant, workers=workers)
+                with ExitStack() as started:
+                    if workers:
+                        logs = started.enter_context(
+                            local_workers(settings.resolved_database_url, workers, settings.data_dir / "logs")
+                        )
+                        bar.console.print(f"{workers} workers started here; their logs: {logs[0].parent}")
+                    run_id = run_day_on_queue(
+                        factory=factory,
+                        app=app,
+                        tenant_code=tenant,
+                        as_of=day,
+                        actor=cli_actor(),
+                        stages=STAGES,
+                        progress=_StageProgress(bar),
+                        sizes=sizes,
+                    )
             else:
                 run_id = run_day(
                     factory=factory,

@@ -49,7 +49,7 @@ def conninfo(database_url: str) -> str:
     if url.get_backend_name() != "postgresql":
         raise ConfigurationError(
             "the task queue needs PostgreSQL",
-            hint="on SQLite, `arrears run` runs the steps in process; drop --queue",
+            hint="on SQLite, `arrears run` runs the steps in process; drop --queue and --workers",
         )
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 

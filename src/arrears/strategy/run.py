@@ -31,6 +31,7 @@ from arrears.audit import service as audit
 from arrears.cases.models import Case
 from arrears.db.base import utcnow
 from arrears.errors import Conflict, InvalidInput
+from arrears.ledger.models import Loan
 from arrears.org import service as tenants
 from arrears.strategy.enums import RunStatus
 from arrears.strategy.models import Run, RunStep
@@ -62,6 +63,24 @@ class StepSizes:
                 where="--loans-per-step / --cases-per-step",
                 hint="leave them out for the defaults (100,000 loans, 50,000 cases)",
             )
+
+    @classmethod
+    def for_workers(cls, *, db_session: Session, tenant_code: str, workers: int) -> StepSizes:
+        """Steps no wider than the defaults, and at least one per worker in each partitioned stage.
+
+        Sized on the ids the tenant's loans and cases span now; cases the pass
+        opens tonight add a little to the last case step.
+        """
+        tenant = tenants.get_by_code(db_session=db_session, code=tenant_code)
+
+        def width(model: type[Loan] | type[Case], default: int) -> int:
+            low, high = db_session.execute(
+                select(func.min(model.id), func.max(model.id)).where(model.tenant_id == tenant.id)
+            ).one()
+            span = 0 if low is None else high - low + 1
+            return max(1, min(default, -(-span // workers)))
+
+        return cls(loans=width(Loan, LOAN_PARTITION_SIZE), cases=width(Case, PARTITION_SIZE))
 
     @classmethod
     def of(cls, run: Run) -> StepSizes:
