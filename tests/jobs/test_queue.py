@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -57,37 +57,68 @@ def twin_databases(postgres_template: str) -> Iterator[tuple[str, str, str]]:
 
 def test_workers_on_the_queue_end_the_day_exactly_as_the_in_process_run(twin_databases: tuple[str, str, str]) -> None:
     queued_url, local_url, tenant_code = twin_databases
-    app = make_app(queued_url, STAGES)
-    queued = make_session_factory(create_db_engine(queued_url))
-    with queued() as db_session:
-        ensure_schema(app, db_session)
-    progress = RecordedProgress()
+    engine = create_db_engine(queued_url)
+    queued = Book(queued_url, engine, make_session_factory(engine), tenant_code)
+    app, progress = queued.app(), RecordedProgress()
     with Workers(queued_url, STAGES, concurrency=2).started():
-        coordinate(queued, app, tenant_code, progress=progress)
+        queued.coordinate(app, progress=progress)
     local = make_session_factory(create_db_engine(local_url))
     run_day(factory=local, tenant_code=tenant_code, as_of=AS_OF, actor="test:run", stages=STAGES)
-    with queued() as a, local() as b:
+    with queued.factory() as a, local() as b:
         assert snapshot(a) == snapshot(b)
     assert [stage for stage, _partition in progress.steps] == [stage.name for stage in STAGES]  # one step each
     assert progress.steps[("pass", 0)]["loans"] > 0  # the coordinator shows what each worker's step counted
     assert progress.steps[("policy", 0)]["cases"] > 0
 
 
-def test_a_step_taken_by_a_worker_that_died_is_queued_again_and_the_day_ends(fresh_database: str) -> None:
+@dataclass(frozen=True)
+class Book:
+    """A committed portfolio in a database of the test's own, as workers on other machines would see it."""
+
+    url: str
+    engine: Engine
+    factory: sessionmaker[Session]
+    tenant_code: str
+
+    def app(self, stages: tuple[Stage, ...] = STAGES) -> procrastinate.App:
+        """The queue's app over ``stages``, its tables created."""
+        app = make_app(self.url, stages)
+        with self.factory() as db_session:
+            ensure_schema(app, db_session)
+        return app
+
+    def coordinate(self, app: procrastinate.App, stages: tuple[Stage, ...] = STAGES, **options: Any) -> int:
+        """The coordinator as the tests run it: quick polls, and a time limit instead of waiting for ever."""
+        return run_day_on_queue(
+            factory=self.factory,
+            app=app,
+            tenant_code=self.tenant_code,
+            as_of=AS_OF,
+            actor="test:run",
+            stages=stages,
+            **{"poll_seconds": 0.1, "timeout_seconds": 120, **options},
+        )
+
+
+@pytest.fixture
+def book(fresh_database: str) -> Iterator[Book]:
     engine = create_db_engine(fresh_database)
     factory = make_session_factory(engine)
     with factory() as db_session, db_session.begin():
         tenant_code = portfolio(db_session, Factories(db_session)).code
-    app = make_app(fresh_database, STAGES)
-    with factory() as db_session:
-        ensure_schema(app, db_session)
+    yield Book(fresh_database, engine, factory, tenant_code)
+    engine.dispose()
+
+
+def test_a_step_taken_by_a_worker_that_died_is_queued_again_and_the_day_ends(book: Book) -> None:
+    app = book.app()
     died: list[int] = []
-    workers = Workers(fresh_database, STAGES)
+    workers = Workers(book.url, STAGES)
 
     def first_look(seconds: float) -> None:
         """At the coordinator's first wait, a worker takes the first step and dies; then real workers start."""
         if not died:
-            with engine.begin() as conn:
+            with book.engine.begin() as conn:
                 dead = conn.scalar(text("SELECT worker_id FROM procrastinate_register_worker_v1()"))
                 job = conn.execute(
                     text("SELECT id FROM procrastinate_fetch_job_v2(ARRAY[:queue]::varchar[], :worker)"),
@@ -101,21 +132,18 @@ def test_a_step_taken_by_a_worker_that_died_is_queued_again_and_the_day_ends(fre
             workers.start()
         time.sleep(seconds)
 
-    with workers, engine_disposed(engine):
-        run_id = coordinate(factory, app, tenant_code, sleep=first_look, stalled_after=0.5)
-        with factory() as db_session:
-            assert db_session.get_one(Run, run_id).status is RunStatus.DONE
-            status = db_session.scalar(text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": died[0]})
-        assert status == "succeeded"  # the dead worker's job was put back and done by a live worker
+    with workers:
+        run_id = book.coordinate(app, sleep=first_look, stalled_after=0.5)
+    with book.factory() as db_session:
+        assert db_session.get_one(Run, run_id).status is RunStatus.DONE
+        status = db_session.scalar(text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": died[0]})
+    assert status == "succeeded"  # the dead worker's job was put back and done by a live worker
 
 
-def test_a_step_taken_twice_at_once_is_done_once(fresh_database: str) -> None:
+def test_a_step_taken_twice_at_once_is_done_once(book: Book) -> None:
     """A coordinator started again while a worker is on a step queues it anew; the second taker waits, then skips."""
-    engine = create_db_engine(fresh_database)
-    factory = make_session_factory(engine)
-    with factory() as db_session, db_session.begin():
-        tenant_code = portfolio(db_session, Factories(db_session)).code
-        run_id = open_run(db_session=db_session, tenant_code=tenant_code, as_of=AS_OF, actor="test:run").id
+    with book.factory() as db_session, db_session.begin():
+        run_id = open_run(db_session=db_session, tenant_code=book.tenant_code, as_of=AS_OF, actor="test:run").id
     started, done = threading.Barrier(2), []
     worked: list[int] = []
 
@@ -129,7 +157,7 @@ def test_a_step_taken_twice_at_once_is_done_once(fresh_database: str) -> None:
     def take() -> None:
         started.wait(timeout=30)
         done.append(
-            execute_step(factory=factory, run_id=run_id, stage=probe, partition=0, case_ids=range(0), actor="t")
+            execute_step(factory=book.factory, run_id=run_id, stage=probe, partition=0, case_ids=range(0), actor="t")
         )
 
     threads = [threading.Thread(target=take) for _ in range(2)]
@@ -137,16 +165,11 @@ def test_a_step_taken_twice_at_once_is_done_once(fresh_database: str) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    engine.dispose()
     assert len(worked) == 1
     assert sorted(done, key=str) == [None, {"cases": 1}]
 
 
-def test_the_coordinator_started_again_after_a_failed_step_ends_the_day(fresh_database: str) -> None:
-    engine = create_db_engine(fresh_database)
-    factory = make_session_factory(engine)
-    with factory() as db_session, db_session.begin():
-        tenant_code = portfolio(db_session, Factories(db_session)).code
+def test_the_coordinator_started_again_after_a_failed_step_ends_the_day(book: Book) -> None:
     failed_once: list[str] = []
 
     def failing_once(stage: Stage) -> Stage:
@@ -159,50 +182,20 @@ def test_the_coordinator_started_again_after_a_failed_step_ends_the_day(fresh_da
         return Stage(stage.name, work, stage.partitioned, stage.over)
 
     stages = tuple(failing_once(stage) if stage.name == "segment" else stage for stage in STAGES)
-    app = make_app(fresh_database, stages)
-    with factory() as db_session:
-        ensure_schema(app, db_session)
-    with Workers(fresh_database, stages).started(), engine_disposed(engine):
+    app = book.app(stages)
+    with Workers(book.url, stages).started():
         with pytest.raises(StepFailed, match="segment"):
-            coordinate(factory, app, tenant_code, stages)
-        run_id = coordinate(
-            factory, app, tenant_code, stages
-        )  # the cause is gone: the day goes on from the failed step
-        with factory() as db_session:
-            assert db_session.get_one(Run, run_id).status is RunStatus.DONE
+            book.coordinate(app, stages)
+        run_id = book.coordinate(app, stages)  # the cause is gone: the day goes on from the failed step
+    with book.factory() as db_session:
+        assert db_session.get_one(Run, run_id).status is RunStatus.DONE
 
 
-def test_a_coordinator_with_no_worker_says_so_instead_of_waiting_in_silence(fresh_database: str) -> None:
-    engine = create_db_engine(fresh_database)
-    factory = make_session_factory(engine)
-    with factory() as db_session, db_session.begin():
-        tenant_code = portfolio(db_session, Factories(db_session)).code
-    app = make_app(fresh_database, STAGES)
-    with factory() as db_session:
-        ensure_schema(app, db_session)
+def test_a_coordinator_with_no_worker_says_so_instead_of_waiting_in_silence(book: Book) -> None:
     progress = RecordedProgress()
-    with engine_disposed(engine), pytest.raises(StepFailed, match="did not finish in time"):
-        coordinate(factory, app, tenant_code, progress=progress, stalled_after=0.2, timeout_seconds=1.5)
+    with pytest.raises(StepFailed, match="did not finish in time"):
+        book.coordinate(book.app(), progress=progress, stalled_after=0.2, timeout_seconds=1.5)
     assert progress.waits == [("plan_pass", NO_WORKER)]  # said once, on the stage it waits at
-
-
-def coordinate(
-    factory: sessionmaker[Session],
-    app: procrastinate.App,
-    tenant_code: str,
-    stages: tuple[Stage, ...] = STAGES,
-    **options: Any,
-) -> int:
-    """The coordinator as the tests run it: quick polls, and a time limit instead of waiting for ever."""
-    return run_day_on_queue(
-        factory=factory,
-        app=app,
-        tenant_code=tenant_code,
-        as_of=AS_OF,
-        actor="test:run",
-        stages=stages,
-        **{"poll_seconds": 0.1, "timeout_seconds": 120, **options},
-    )
 
 
 class Workers:
@@ -235,14 +228,6 @@ class Workers:
         for thread in self.threads:
             if thread.is_alive():
                 thread.join(timeout=30)
-
-
-@contextmanager
-def engine_disposed(engine: Engine) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        engine.dispose()
 
 
 class RecordedProgress:
