@@ -1,7 +1,9 @@
-"""The progress bar every long command shows."""
+"""The progress bar every long command shows, on stderr: what a command prints on stdout (a report, JSON) stays
+clean for a pipe."""
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
@@ -13,4 +15,5 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         transient=False,
+        console=Console(stderr=True),
     )
