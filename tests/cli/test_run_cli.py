@@ -38,7 +38,7 @@ def test_workers_started_by_the_run_end_the_day_and_stop(fresh_database_url: str
     env = {"ARREARS_DATABASE_URL": fresh_database_url, "ARREARS_DATA_DIR": str(tmp_path)}
     done = run_arrears("run", "--as-of", "2026-02-20", "--tenant", tenant_code, "--workers", "2", "--json", env=env)
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout[done.stdout.index("{") :])
+    report = json.loads(done.stdout)  # the progress and the workers' notice go to stderr
     assert report["states"] and report["step_sizes"]["loans"] >= 1
     with engine.connect() as conn:
         steps = dict(
@@ -58,3 +58,19 @@ def test_workers_are_refused_on_the_embedded_database(data_dir: Path) -> None:
     done = run_arrears("run", "--as-of", "2026-01-01", "--workers", "2", env={"ARREARS_DATA_DIR": str(data_dir)})
     assert done.returncode != 0
     assert "needs PostgreSQL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_resumed_run_says_it_kept_the_step_sizes_it_opened_with(data_dir: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{data_dir / 'arrears.sqlite3'}")
+    with Session(engine) as db_session, db_session.begin():
+        tenant_code = portfolio(db_session, Factories(db_session)).code
+    engine.dispose()
+    env = {"ARREARS_DATA_DIR": str(data_dir)}
+    day = ("run", "--as-of", "2026-02-20", "--tenant", tenant_code, "--json")
+    first = run_arrears(*day, "--loans-per-step", "2", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "kept them" not in first.stderr
+    again = run_arrears(*day, "--loans-per-step", "5", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "steps of 2 loans and 50,000 cases, and kept them" in " ".join(again.stderr.split())
+    assert json.loads(again.stdout)["step_sizes"] == {"loans": 2, "cases": 50_000}

@@ -123,7 +123,13 @@ def run_command(
                     sizes=sizes,
                 )
         with factory() as db_session:
-            report = db_session.get_one(Run, run_id).report
+            run = db_session.get_one(Run, run_id)
+            report, kept = run.report, StepSizes.of(run)
+    if sizes is not None and kept != sizes:
+        Console(stderr=True, highlight=False).print(
+            f"[yellow]this day's run had opened with steps of {kept.loans:,} loans and {kept.cases:,} cases, "
+            "and kept them[/]"
+        )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
