@@ -19,6 +19,7 @@ from arrears.contact.enums import ContactChannel, Outcome
 from arrears.contact.flows import record_contact
 from arrears.contact.schemas import ContactIn, PromiseIn
 from arrears.errors import Conflict, InvalidInput
+from arrears.ledger.models import Loan
 from arrears.org.models import Tenant
 from arrears.strategy import run as run_module
 from arrears.strategy.enums import ActionStatus, RunStatus
@@ -204,6 +205,22 @@ def test_step_sizes_given_to_a_run_plan_its_steps_and_end_the_day_as_the_default
     assert len(case_steps) > 1 and {stop - start for start, stop in case_steps[:-1]} == {3}
     same_day = {name: rows for name, rows in snapshot(db_session).items() if name != "steps"}
     assert same_day == {name: rows for name, rows in with_defaults.items() if name != "steps"}
+
+
+def test_step_sizes_for_workers_give_each_worker_a_step_on_the_first_night_and_after(
+    db_session: Session, factories: Factories
+) -> None:
+    tenant = portfolio(db_session, factories)  # five loans, no case yet
+    loan_ids = db_session.scalars(select(Loan.id).where(Loan.tenant_id == tenant.id)).all()
+    loan_span = max(loan_ids) - min(loan_ids) + 1
+    first_night = StepSizes.for_workers(db_session=db_session, tenant_code=tenant.code, workers=2)
+    assert first_night == StepSizes(loans=-(-loan_span // 2), cases=-(-loan_span // 2))  # not one case per step
+    day(db_session, tenant)
+    case_ids = db_session.scalars(select(Case.id).where(Case.tenant_id == tenant.id)).all()
+    after = StepSizes.for_workers(db_session=db_session, tenant_code=tenant.code, workers=2)
+    assert after.cases == -(-(max(case_ids) - min(case_ids) + 1) // 2)
+    alone = StepSizes.for_workers(db_session=db_session, tenant_code=tenant.code, workers=1)
+    assert alone.loans == loan_span  # one step: never wider than the book needs, nor than the default
 
 
 def test_step_sizes_must_be_above_zero() -> None:

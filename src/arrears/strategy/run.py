@@ -69,18 +69,24 @@ class StepSizes:
         """Steps no wider than the defaults, and at least one per worker in each partitioned stage.
 
         Sized on the ids the tenant's loans and cases span now; cases the pass
-        opens tonight add a little to the last case step.
+        opens tonight add a little to the last case step. A book with no case
+        yet (its first night) sizes its case steps as its loan steps: it cannot
+        open more cases than it has loans.
         """
         tenant = tenants.get_by_code(db_session=db_session, code=tenant_code)
 
-        def width(model: type[Loan] | type[Case], default: int) -> int:
+        def span(model: type[Loan] | type[Case]) -> int:
             low, high = db_session.execute(
                 select(func.min(model.id), func.max(model.id)).where(model.tenant_id == tenant.id)
             ).one()
-            span = 0 if low is None else high - low + 1
-            return max(1, min(default, -(-span // workers)))
+            return 0 if low is None else int(high) - int(low) + 1
 
-        return cls(loans=width(Loan, LOAN_PARTITION_SIZE), cases=width(Case, PARTITION_SIZE))
+        loans = span(Loan)
+        cases = span(Case) or loans
+        return cls(
+            loans=max(1, min(LOAN_PARTITION_SIZE, -(-loans // workers))),
+            cases=max(1, min(PARTITION_SIZE, -(-cases // workers))),
+        )
 
     @classmethod
     def of(cls, run: Run) -> StepSizes:
