@@ -127,12 +127,66 @@ class LoanFigures(NamedTuple):
         return self.overdue_principal + self.overdue_interest + self.overdue_charges
 
 
+class Window(NamedTuple):
+    """How long a loan's figures stay a fixed function of the day, and that function (有效期).
+
+    Between two events (a due date, the end of grace, acceleration, a change of cost-cap
+    phase, a charge's first minor unit) nothing of a loan changes but its DPD, which
+    grows by one a day, and its charges, each of which grows by a fixed exact amount a
+    day. On any day ``d`` up to ``valid_until`` the figures are those of :func:`roll`,
+    equal to a replay to ``d`` of the same facts, to the last digit: the daily pass
+    re-runs only the loans whose window has ended or whose facts changed.
+
+    Exact charges are integers in ``unit`` parts of the currency's minor unit, as in the
+    replay; ``minor_cents`` turns minor units into the cents the figures are kept in.
+    """
+
+    valid_until: date
+    unit: int
+    minor_cents: int
+    cut_exact: int
+    """What the cap cut so far (uncapped less charged), exact."""
+    cut_daily: int
+    charges: tuple[tuple[int, ChargeKind, int, int], ...]
+    """(installment number, kind, exact accrued, exact daily amount) of each row of ``LoanFigures.charges``, in
+    the same order."""
+
+
+def roll(figures: LoanFigures, window: Window, *, since: date, to: date) -> LoanFigures:
+    """The figures of ``to`` from those of ``since`` (the day they were computed for), inside the window.
+
+    The daily pass does the same in SQL (``delinquency.daily_pass``); tests hold both to a replay.
+    """
+    if not since <= to <= window.valid_until:
+        raise ValueError(f"{to} is outside the window {since}..{window.valid_until}")
+    days = (to - since).days
+    charges = []
+    charge_left = accrued_total = 0
+    for (number, kind, _, paid, payable), (_, _, exact, daily) in zip(figures.charges, window.charges, strict=True):
+        accrued = (exact + days * daily) // window.unit * window.minor_cents
+        charges.append((number, kind, accrued, paid, payable))
+        accrued_total += accrued
+        if payable:
+            charge_left += accrued - paid
+    first = figures.oldest_unpaid_due_date
+    return figures._replace(
+        days_past_due=(to - first).days if first is not None else 0,
+        overdue_charges=charge_left,
+        charges_accrued=accrued_total,
+        cap_cut=(window.cut_exact + days * window.cut_daily) // window.unit * window.minor_cents,
+        payoff_amount=figures.payoff_amount - figures.overdue_charges + charge_left,
+        charges=tuple(charges),
+    )
+
+
 @dataclass
 class Batch:
     """The positions (or figures) the columnar path computed, and the loans it left to the row engine."""
 
     positions: dict[int, LoanPosition] = field(default_factory=dict)
     figures: list[LoanFigures] = field(default_factory=list)
+    windows: dict[int, Window] = field(default_factory=dict)
+    """The window of each loan in ``figures`` (by key); loans of the row engine have none."""
     routed: list[int] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -353,6 +407,7 @@ class _Group:
         self._replay()
         if figures:
             self._figures()
+            self._windows()
         else:
             self._collect()
 
@@ -683,6 +738,88 @@ class _Group:
                     charges.get(row, ()),
                     allocations.get(row, ()),
                 )
+            )
+
+    def _windows(self) -> None:
+        """Each loan's :class:`Window` from the end of the as-of day: the last day before its next event, and
+        the exact daily amount of each charge until then (the rates of the day after, through the cap)."""
+        today = self.as_of.toordinal()
+        unit = self.scale * self.year
+        count, width = self.count, self.width
+        eff, owed, real = self.eff, self._owed(), self.real
+        # A due date changes what is overdue and what the cap counts (one due today is overdue tomorrow);
+        # a grace end what is payable.
+        last = np.where(real & (eff >= today), eff - 1, FAR).min(axis=1)
+        flip = eff + self.grace
+        last = np.minimum(last, np.where(real & (flip >= today), flip, FAR).min(axis=1))
+        after_dpd = self.rules.acceleration.after_dpd
+        if after_dpd is not None:
+            oldest = self._oldest(np.full(count, today, dtype=np.int64), inclusive=True)
+            due = (oldest < FAR) & (self.accelerated_on < 0)
+            last = np.minimum(last, np.where(due, oldest + after_dpd, FAR))
+        last = np.where(self.ahead_day == today, today, last)  # a payment ahead shows only on its day
+        last = np.maximum(last, today)
+        # The rates of the day after, as _start_day would set them.
+        tomorrow = today + 1
+        charges = self.rules.charges
+        accruing = (eff < tomorrow) & (owed > 0)
+        if charges.accrue_from == "grace_end":
+            accruing &= tomorrow > eff + self.grace
+        penalty_base = self.principal_left if charges.penalty_base == "principal" else owed
+        if charges.late_fee_base == "installment_outstanding":
+            late_base = owed
+        else:
+            late_base = self.principal_due + self.interest_due - self.waived
+        rates = np.zeros((count, width, 2), dtype=np.int64)
+        rates[:, :, STREAM_PENALTY] = np.where(accruing, self.penalty_rate * penalty_base, 0)
+        rates[:, :, STREAM_LATE] = np.where(accruing, self.late_rate * late_base, 0)
+        flat = rates.reshape(count, width * 2)
+        shares = flat
+        left = last - today
+        if self.has_cap:
+            outstanding = self.principal_left.sum(axis=1)
+            counted = np.where(eff <= today, self.interest_due - self.waived, 0).sum(axis=1)
+            charged = self.scaled.reshape(count, width * 2).sum(axis=1)
+            slack = self.cap * self.principal_days - self.year * self.scale * counted - charged
+            going = left > 0
+            days, amount, _, _ = _cap_phase(going, slack, self.cap * outstanding, flat.sum(axis=1), left)
+            last = np.where(going, today + days, last)
+            before = np.cumsum(flat, axis=1) - flat
+            shares = np.clip(amount[:, None] - before, 0, flat)
+        daily_shares = shares.reshape(count, width, 2)
+        # A charge with no stored row yet gets one with its first minor unit: that day is an event too.
+        stored = ((self.scaled // unit != 0) | (self.charge_paid != 0)) & real[:, :, None]
+        starting = ~stored & (daily_shares > 0)
+        first = np.where(starting, (unit - self.scaled + daily_shares - 1) // np.maximum(daily_shares, 1), FAR)
+        last = np.minimum(last, today + first.min(axis=(1, 2)) - 1)
+        # Exact figures must stay inside 64 bits for the whole window.
+        growth = np.maximum(rates.sum(axis=(1, 2)), 1)
+        room = (LIMIT - np.maximum(self.uncapped.sum(axis=(1, 2)), self.scaled.sum(axis=(1, 2)))) // growth
+        last = np.clip(np.minimum(last, today + room), today, date.max.toordinal())
+        cut_exact = (self.uncapped - self.scaled).sum(axis=(1, 2))
+        cut_daily = rates.sum(axis=(1, 2)) - daily_shares.sum(axis=(1, 2))
+        places = MINOR_UNITS[self.rules.currency]
+        minor_cents = 10 ** (2 - places)
+        loans, columns, streams = np.nonzero(stored)
+        exact_rows: dict[int, list[tuple[int, ChargeKind, int, int]]] = defaultdict(list)
+        kinds = (ChargeKind.PENALTY, ChargeKind.LATE_FEE)
+        for index, column, stream, exact, daily in zip(
+            loans.tolist(),
+            columns.tolist(),
+            streams.tolist(),
+            self.scaled[loans, columns, streams].tolist(),
+            daily_shares[loans, columns, streams].tolist(),
+            strict=True,
+        ):
+            exact_rows[index].append((self.numbers[index][column], kinds[stream], exact, daily))
+        for row, (member, _) in enumerate(self.members):
+            self.batch.windows[member.key] = Window(
+                date.fromordinal(int(last[row])),
+                unit,
+                minor_cents,
+                int(cut_exact[row]),
+                int(cut_daily[row]),
+                tuple(exact_rows.get(row, ())),
             )
 
     def _charge_rows(
