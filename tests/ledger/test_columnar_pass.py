@@ -46,6 +46,8 @@ OTHER_RULES = {
     "waterfall": {"order": "component_first"},
 }
 FIRST, SECOND = date(2026, 4, 20), date(2026, 5, 25)
+NEXT = SECOND + timedelta(days=1)
+"""The night after SECOND: most loans have no event and are rolled forward."""
 
 
 def _book(db_session: Session, factories: Factories) -> str:
@@ -124,6 +126,14 @@ def _month(day: date, months: int) -> date:
     return add_months(day, months)
 
 
+def _rolled(accrued: Decimal, exact: int | None, daily: int | None, days: int, unit: int, cents: int) -> Decimal:
+    """A charge as it stands on its position's day: a loan rolled forward keeps the charges of its last replay."""
+    if exact is None or daily is None:
+        assert days == 0, "a charge without exact figures belongs to a loan replayed every night"
+        return accrued
+    return Decimal((exact + days * daily) // unit * cents).scaleb(-2)
+
+
 def _state(db_session: Session) -> dict[str, list[tuple[object, ...]]]:
     payments = {row.id: row.reference for row in db_session.execute(select(Payment.id, Payment.reference))}
     positions = [
@@ -145,17 +155,25 @@ def _state(db_session: Session) -> dict[str, list[tuple[object, ...]]]:
         )
         for row in db_session.scalars(select(LoanPosition))
     ]
-    charges = db_session.execute(
-        select(
-            Charge.loan_id,
-            Charge.installment_number,
-            Charge.kind,
-            Charge.accrued,
-            Charge.paid,
-            Charge.payable,
-            Charge.as_of,
+    charges = [
+        (loan_id, number, kind, _rolled(accrued, exact, daily, (day - since).days, unit, cents), paid, payable, day)
+        for loan_id, number, kind, accrued, paid, payable, since, exact, daily, day, unit, cents in db_session.execute(
+            select(
+                Charge.loan_id,
+                Charge.installment_number,
+                Charge.kind,
+                Charge.accrued,
+                Charge.paid,
+                Charge.payable,
+                Charge.as_of,
+                Charge.exact,
+                Charge.daily,
+                LoanPosition.as_of,
+                LoanPosition.exact_unit,
+                LoanPosition.minor_cents,
+            ).join(LoanPosition, LoanPosition.loan_id == Charge.loan_id)
         )
-    ).all()
+    ]
     allocations: list[tuple[object, ...]] = [
         (loan_id, payments[payment_id], number, component, amount)
         for loan_id, payment_id, number, component, amount in db_session.execute(
@@ -201,7 +219,7 @@ def _age(
     with db_session.begin_nested() as savepoint:
         reports = [
             daily_pass.run_pass(db_session=db_session, as_of=day, tenant_code=tenant_code, columnar=columnar)
-            for day in (FIRST, SECOND)
+            for day in (FIRST, SECOND, NEXT)
         ]
         db_session.flush()
         state = _state(db_session)
@@ -221,6 +239,10 @@ def test_the_pass_writes_the_same_rows_through_both_paths(db_session: Session, f
     first = column_reports[0]
     assert first.columnar + first.row_engine == first.loans == 24
     assert first.routed == {"holds": 3, "same_day_payments": 3, "restructured": 1}
+    # On the second day the loans with no event were rolled forward inside their windows, not replayed,
+    # and still wrote what the row engine's replay of every loan wrote.
+    after = column_reports[2]
+    assert after.rolled >= 8 and after.rolled + after.columnar + after.row_engine == after.loans == 24
     # The restructured loan was replayed with its plan: the late payment went to a new installment.
     assert any(
         str(reference).startswith("R") and number == 7 for _, reference, number, _, _ in by_engine["allocations"]

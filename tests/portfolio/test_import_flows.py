@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from arrears.audit.models import AuditRecord
 from arrears.errors import InvalidInput, NotFound
-from arrears.ledger.models import Installment, Loan, Payment
+from arrears.ledger.models import Installment, Loan, Payment, Product
 from arrears.org.models import Tenant
 from arrears.portfolio.enums import Channel, Gender, Relation
 from arrears.portfolio.importing import Kind, flows, import_file
@@ -305,3 +305,38 @@ def test_the_documented_examples_import_cleanly(db_session: Session, factories: 
         result = run(db_session, kind, examples / f"{kind}.csv")
         assert result.imported and result.invalid == 0, kind
         assert result.new > 0
+
+
+def test_a_corrected_schedule_or_loan_makes_the_next_pass_replay_it(
+    db_session: Session, factories: Factories, tmp_path: Path
+) -> None:
+    """A position rolls forward only while its loan's contract is as it was replayed: a re-import that changes an
+    installment or the loan clears the window; one that changes nothing keeps it."""
+    from arrears.delinquency import daily_pass
+    from arrears.ledger.models import LoanPosition
+
+    tenant = factories.tenant("ACME")
+    loans = [factories.loan(tenant=tenant, disbursed_on=date(2026, 1, 1)) for _ in range(3)]
+    daily_pass.run_pass(db_session=db_session, as_of=date(2026, 2, 10), tenant_code="ACME")
+    assert all(db_session.get_one(LoanPosition, loan.id).valid_until for loan in loans)
+    schedule = write_csv(
+        tmp_path / "i.csv",
+        [
+            ["account_number", "number", "due_date", "principal", "interest"],
+            [loans[0].account_number, 1, "2026-02-01", "1000.00", "50.00"],  # as it was
+            [loans[1].account_number, 1, "2026-02-01", "1000.00", "45.00"],  # corrected
+        ],
+    )
+    assert run(db_session, Kind.INSTALLMENTS, schedule).updated == 1
+    windows = {loan.id: db_session.get_one(LoanPosition, loan.id).valid_until for loan in loans}
+    assert windows[loans[0].id] is not None and windows[loans[1].id] is None and windows[loans[2].id] is not None
+    loan = loans[2]
+    header = ["account_number", "borrower_external_id", "product_code", "principal", "contract_date", "disbursed_on"]
+    borrower = db_session.get_one(Borrower, loan.borrower_id)
+    product = db_session.get_one(Product, loan.product_id)
+    terms = write_csv(
+        tmp_path / "l.csv",
+        [header, [loan.account_number, borrower.external_id, product.code, "3000.00", "2025-12-31", "2026-01-01"]],
+    )
+    assert run(db_session, Kind.LOANS, terms).updated == 1
+    assert db_session.get_one(LoanPosition, loan.id).valid_until is None

@@ -19,10 +19,11 @@ work, so a crash part-way leaves the database as it was.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +83,7 @@ from arrears.money import from_minor
 from arrears.org.models import Tenant
 
 if TYPE_CHECKING:
-    from arrears.ledger.columnar import LoanFigures
+    from arrears.ledger.columnar import LoanFigures, Window
 
 CHUNK = 10_000
 """Loans read, computed and written together: the columnar replay works on whole arrays, so larger is cheaper
@@ -105,6 +106,8 @@ class PassReport:
     row_engine: int = 0
     """Loans left to the row engine, counted by reason in ``routed``."""
     routed: dict[str, int] = field(default_factory=dict)
+    rolled: int = 0
+    """Loans not replayed: their position rolled forward inside its window (see :func:`_roll`)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,17 @@ class _Catalog:
             bucket_set = self.bucket_sets.get(product_id)
             self.buckets[key] = bucket_set.bucket_for(dpd) if bucket_set else None
         return self.buckets[key]
+
+    def bucket_lasts(self, product_id: int, dpd: int) -> int | None:
+        """The last DPD in the same bucket as ``dpd`` (or still current); None when it lasts for ever."""
+        bucket_set = self.bucket_sets.get(product_id)
+        if bucket_set is None:
+            return None
+        for bucket in bucket_set.buckets:
+            if bucket.contains(dpd):
+                return bucket.max_dpd
+        above = [bucket.min_dpd for bucket in bucket_set.buckets if bucket.min_dpd > dpd]
+        return min(above) - 1 if above else None
 
     @classmethod
     def load(cls, db_session: Session) -> _Catalog:
@@ -289,11 +303,20 @@ def _process(
     # NumPy loads here, when loans are aged, not when a command that never ages a loan starts.
     from arrears.ledger.columnar import Batch, LoanInput, compute_figures, figures_of
 
-    ids = [loan.id for loan in loans]
+    holds = _holds(db_session, loans)
+    restructures = ledger_service.restructures_of(db_session=db_session, loan_ids=[loan.id for loan in loans])
+    aged = [loan for loan in loans if loan.disbursed_on <= as_of]
+    if columnar:
+        # A loan with a hold or a restructure is replayed by the row engine every night; its position has no
+        # window, but a hold or plan made since the loan's last replay must be seen now.
+        steady = [loan for loan in aged if loan.id not in holds and loan.id not in restructures]
+        rolled = _roll(db_session, steady, as_of, catalog, report)
+        aged = [loan for loan in aged if loan.id not in rolled]
+    ids = [loan.id for loan in aged]
+    if not ids:
+        return
     schedules = _schedules(db_session, ids)
     payments, payment_ids = _payments(db_session, ids)
-    holds = _holds(db_session, loans)
-    restructures = ledger_service.restructures_of(db_session=db_session, loan_ids=ids)
     open_stays = {  # one row per loan, read by name: Core rows
         row.loan_id: row
         for row in db_session.connection().execute(
@@ -303,7 +326,6 @@ def _process(
         )
     }
     writes = _Writes()
-    aged = [loan for loan in loans if loan.disbursed_on <= as_of]
     inputs = [
         LoanInput(
             loan.id,
@@ -348,11 +370,28 @@ def _process(
             figures = figures_of(loan.id, position)
         writes.loan_ids.append(loan.id)
         bucket = catalog.bucket_for(loan.product_id, figures.days_past_due)
-        writes.positions.append(_position_row(loan.id, figures, bucket, as_of, now))
-        writes.charges.extend(
-            (loan.id, number, kind.value, accrued, paid, payable, as_of)
-            for number, kind, accrued, paid, payable in figures.charges
-        )
+        window = batch.windows.get(loan.id)
+        if window is None:
+            writes.positions.append(_position_row(loan.id, figures, bucket, as_of, now))
+            writes.charges.extend(
+                (loan.id, number, kind.value, accrued, paid, payable, as_of, None, None)
+                for number, kind, accrued, paid, payable in figures.charges
+            )
+        else:
+            window = _within_bucket(window, figures, catalog.bucket_lasts(loan.product_id, figures.days_past_due))
+            standing = [
+                payment_ids[(loan.id, item.ref)]
+                for item in payments.get(loan.id, ())
+                if not item.reversed and item.value_date <= as_of
+            ]
+            digest = (len(standing), sum(standing))
+            writes.positions.append(_position_row(loan.id, figures, bucket, as_of, now, window, digest))
+            writes.charges.extend(
+                (loan.id, number, kind.value, accrued, paid, payable, as_of, exact, daily)
+                for (number, kind, accrued, paid, payable), (*_, exact, daily) in zip(
+                    figures.charges, window.charges, strict=True
+                )
+            )
         if figures.allocations:
             writes.allocations[loan.id] = [
                 (loan.id, payment_ids[(loan.id, ref)], number, COMPONENT_VALUES[component], amount)
@@ -370,6 +409,122 @@ def _process(
     writes.flush(db_session)
 
 
+# Rolling positions forward (有效期内顺延). A loan whose window (arrears.ledger.columnar.Window) still covers the
+# day, and which has seen no payment since its replay, is not replayed: one statement moves its position to the
+# day, in the database, as columnar.roll() does in Python. Its charges keep the exact figures of its last replay
+# (charges.as_of); only the position, which every reader uses, is written. A payment posted or reversed changes
+# the count or the sum of the loan's standing payment ids; holds and restructures send a loan to the row engine,
+# whose positions have no window; a changed schedule or loan clears the window where it is imported.
+
+_ROLLING = """
+WITH standing AS (
+    SELECT loan_id, COUNT(*) AS seen, SUM(id) AS id_sum FROM payments
+    WHERE loan_id {among} AND reversed_at IS NULL AND value_date <= {day}
+    GROUP BY loan_id
+)
+SELECT p.loan_id, p.as_of = {day}, p.bucket, p.overdue_principal + p.overdue_interest + p.overdue_charges,
+       p.oldest_unpaid_due_date
+FROM loan_positions p LEFT JOIN standing s ON s.loan_id = p.loan_id
+WHERE p.loan_id {among} AND p.window_from <= {day} AND p.valid_until >= {day}
+  AND COALESCE(s.seen, 0) = p.payments_seen AND COALESCE(s.id_sum, 0) = p.payments_key
+"""
+"""The loans whose position can be rolled to the day (whether it is there already, its bucket and what is
+overdue)."""
+
+_ROLL = """
+WITH charged AS (
+    SELECT c.loan_id,
+           SUM((c.exact + {elapsed} * c.daily) / q.exact_unit * q.minor_cents) AS accrued,
+           SUM(CASE WHEN c.payable THEN (c.exact + {elapsed} * c.daily) / q.exact_unit * q.minor_cents - c.paid
+                    ELSE 0 END) AS owed
+    FROM charges c JOIN loan_positions q ON q.loan_id = c.loan_id
+    WHERE c.loan_id {among}
+    GROUP BY c.loan_id
+)
+UPDATE loan_positions SET
+    as_of = {day},
+    days_past_due = CASE WHEN oldest_unpaid_due_date IS NULL THEN 0 ELSE {dpd} END,
+    overdue_charges = COALESCE(rolled.owed, 0),
+    charges_accrued = COALESCE(rolled.accrued, 0),
+    cap_cut = (cut_exact + {since} * cut_daily) / exact_unit * minor_cents,
+    payoff_amount = payoff_amount - overdue_charges + COALESCE(rolled.owed, 0),
+    computed_at = :now
+FROM (SELECT k.loan_id, charged.owed, charged.accrued FROM {listed} LEFT JOIN charged ON charged.loan_id = k.loan_id)
+    AS rolled
+WHERE loan_positions.loan_id = rolled.loan_id
+RETURNING loan_positions.loan_id, loan_positions.bucket,
+    loan_positions.overdue_principal + loan_positions.overdue_interest + loan_positions.overdue_charges
+"""
+"""Roll the given positions to the day, as ``columnar.roll`` does; what each then owes."""
+
+
+def _days_past_due(day: date, oldest: date | str | None) -> int:
+    """DPD on the day from the oldest unpaid due date, as read by plain SQL (a string on SQLite)."""
+    if oldest is None:
+        return 0
+    return (day - (oldest if isinstance(oldest, date) else date.fromisoformat(oldest))).days
+
+
+def _roll(db_session: Session, loans: list[_LoanRow], as_of: date, catalog: _Catalog, report: PassReport) -> set[int]:
+    """Roll forward the positions of these loans whose window covers ``as_of``; the ids rolled or already there.
+
+    A position already on the day is left as it is, so running a day again writes nothing. A loan whose DPD
+    on the day falls in another bucket than its position's (the bucket set was changed since) is replayed.
+    """
+    if not loans:
+        return set()
+    ids = [loan.id for loan in loans]
+    products = {loan.id: loan.product_id for loan in loans}
+    if _on_postgres(db_session):
+        day = "CAST(:day AS DATE)"
+        among = "= ANY(CAST(:ids AS BIGINT[]))"
+        listed_ids = "unnest(CAST(:ids AS BIGINT[])) AS k(loan_id)"
+        days = {
+            "elapsed": f"({day} - q.window_from)",
+            "dpd": f"({day} - oldest_unpaid_due_date)",
+            "since": f"({day} - window_from)",
+        }
+    else:
+        day = ":day"
+        among = "IN (SELECT value FROM json_each(:ids))"
+        listed_ids = "(SELECT value AS loan_id FROM json_each(:ids)) AS k"
+        days = {
+            "elapsed": "CAST(julianday(:day) - julianday(q.window_from) AS INTEGER)",
+            "dpd": "CAST(julianday(:day) - julianday(oldest_unpaid_due_date) AS INTEGER)",
+            "since": "CAST(julianday(:day) - julianday(window_from) AS INTEGER)",
+        }
+    on_postgres = _on_postgres(db_session)
+
+    def statement(sql: str) -> Any:
+        typed = [bindparam("day", type_=PositionRow.__table__.c.as_of.type)]
+        if ":now" in sql:
+            typed.append(bindparam("now", type_=PositionRow.__table__.c.computed_at.type))
+        return text(sql.format(among=among, day=day, listed=listed_ids, **days)).bindparams(*typed)
+
+    def listed(values: list[int]) -> Any:
+        return values if on_postgres else json.dumps(values)
+
+    found = [
+        (loan_id, current, bucket, overdue)
+        for loan_id, current, bucket, overdue, oldest in db_session.execute(
+            statement(_ROLLING), {"ids": listed(ids), "day": as_of}
+        )
+        if catalog.bucket_for(products[loan_id], _days_past_due(as_of, oldest)) == bucket
+    ]
+    rows = [(loan_id, bucket, overdue) for loan_id, current, bucket, overdue in found if current]
+    moving = [loan_id for loan_id, current, *_ in found if not current]
+    if moving:
+        params = {"ids": listed(moving), "day": as_of, "now": utcnow()}
+        rows += db_session.execute(statement(_ROLL), params).all()
+    for _, bucket, overdue in rows:
+        report.loans += 1
+        report.rolled += 1
+        report.overdue_total += from_minor(int(overdue))
+        if bucket is not None:
+            report.by_bucket[bucket] = report.by_bucket.get(bucket, 0) + 1
+    return {row[0] for row in rows}
+
+
 POSITION_COLUMNS = (
     "loan_id",
     "as_of",
@@ -385,9 +540,17 @@ POSITION_COLUMNS = (
     "payoff_amount",
     "paid_total",
     "accelerated_on",
+    "window_from",
+    "valid_until",
+    "exact_unit",
+    "minor_cents",
+    "cut_exact",
+    "cut_daily",
+    "payments_seen",
+    "payments_key",
     "computed_at",
 )
-CHARGE_COLUMNS = ("loan_id", "installment_number", "kind", "accrued", "paid", "payable", "as_of")
+CHARGE_COLUMNS = ("loan_id", "installment_number", "kind", "accrued", "paid", "payable", "as_of", "exact", "daily")
 ALLOCATION_COLUMNS = ("loan_id", "payment_id", "installment_number", "component", "amount")
 COMPONENT_VALUES = {component: component.value for component in Component}
 """Stored values of the allocation components, looked up once instead of per row."""
@@ -771,8 +934,26 @@ def _holds(db_session: Session, loans: list[_LoanRow]) -> dict[int, list[PauseWi
 
 
 def _position_row(
-    loan_id: int, figures: LoanFigures, bucket: str | None, as_of: date, now: datetime
+    loan_id: int,
+    figures: LoanFigures,
+    bucket: str | None,
+    as_of: date,
+    now: datetime,
+    window: Window | None = None,
+    digest: tuple[int, int] | None = None,
 ) -> tuple[Any, ...]:
+    if window is None or digest is None:
+        windowed: tuple[Any, ...] = (None,) * 8
+    else:
+        windowed = (
+            as_of,
+            window.valid_until,
+            window.unit,
+            window.minor_cents,
+            window.cut_exact,
+            window.cut_daily,
+            *digest,
+        )
     return (
         loan_id,
         as_of,
@@ -788,8 +969,17 @@ def _position_row(
         figures.payoff_amount,
         figures.paid_total,
         figures.accelerated_on,
+        *windowed,
         now,
     )
+
+
+def _within_bucket(window: Window, figures: LoanFigures, lasts: int | None) -> Window:
+    """The window, ended the day before a growing DPD leaves its bucket: a bucket move is an event."""
+    if figures.oldest_unpaid_due_date is None or lasts is None:
+        return window
+    end = figures.oldest_unpaid_due_date + timedelta(days=lasts)
+    return window._replace(valid_until=min(window.valid_until, end)) if end < window.valid_until else window
 
 
 def _move_bucket(

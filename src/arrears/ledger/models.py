@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arrears.db.base import Base, Money, UtcDateTime, utcnow
@@ -127,7 +127,9 @@ class Charge(Base):
     accrued: Mapped[Decimal] = mapped_column(Money)
     paid: Mapped[Decimal] = mapped_column(Money)
     payable: Mapped[bool] = mapped_column(Boolean, doc="false while still inside grace days")
-    as_of: Mapped[date] = mapped_column(Date)
+    as_of: Mapped[date] = mapped_column(Date, doc="the day the loan was last replayed: its position's window_from")
+    exact: Mapped[int | None] = mapped_column(BigInteger, doc="accrued, exact, in the position's exact_unit")
+    daily: Mapped[int | None] = mapped_column(BigInteger, doc="exact amount added each day of the window")
 
 
 class LoanPosition(Base):
@@ -149,6 +151,16 @@ class LoanPosition(Base):
     payoff_amount: Mapped[Decimal] = mapped_column(Money)
     paid_total: Mapped[Decimal] = mapped_column(Money)
     accelerated_on: Mapped[date | None] = mapped_column(Date)
+    # The window (有效期, see arrears.ledger.columnar.Window): from window_from to valid_until the figures
+    # are rolled forward by the pass without a replay. Empty when the loan is replayed every night.
+    window_from: Mapped[date | None] = mapped_column(Date, doc="the day the loan was last replayed")
+    valid_until: Mapped[date | None] = mapped_column(Date, doc="the last day the figures roll forward")
+    exact_unit: Mapped[int | None] = mapped_column(BigInteger, doc="exact charge units per minor unit")
+    minor_cents: Mapped[int | None] = mapped_column(Integer, doc="cents per minor unit of the currency")
+    cut_exact: Mapped[int | None] = mapped_column(BigInteger, doc="what the cost cap cut, exact")
+    cut_daily: Mapped[int | None] = mapped_column(BigInteger, doc="what the cap cuts each day of the window")
+    payments_seen: Mapped[int | None] = mapped_column(Integer, doc="standing payments replayed")
+    payments_key: Mapped[int | None] = mapped_column(BigInteger, doc="sum of their ids: a new or reversed one differs")
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     @property

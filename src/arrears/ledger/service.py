@@ -8,13 +8,32 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ARRAY, any_, bindparam, func, select
+from sqlalchemy import ARRAY, any_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from arrears.errors import InvalidInput, NotFound
 from arrears.ledger.engine import Restructure, ScheduledInstallment
-from arrears.ledger.models import LoanRestructure, Product, ProductRuleVersion, RestructuredInstallment
+from arrears.ledger.models import (
+    LoanPosition,
+    LoanRestructure,
+    Product,
+    ProductRuleVersion,
+    RestructuredInstallment,
+)
 from arrears.ledger.rules import ProductRules
+
+
+def forget_windows(*, db_session: Session, loan_ids: Sequence[int]) -> None:
+    """Make the next pass replay these loans: their contract changed (a schedule or the loan re-imported).
+
+    A position's window (``LoanPosition.valid_until``) promises that nothing but the
+    day changes its figures until then; the pass checks payments, holds and
+    restructures itself, and relies on this for the contract.
+    """
+    if loan_ids:
+        db_session.execute(
+            update(LoanPosition).where(LoanPosition.loan_id.in_(sorted(set(loan_ids)))).values(valid_until=None)
+        )
 
 
 def parse_rules(raw: dict[str, Any], *, where: str) -> ProductRules:

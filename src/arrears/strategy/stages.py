@@ -72,6 +72,7 @@ def stage_pass(db_session: Session, context: RunContext, loans: range) -> dict[s
         "loans": report.loans,
         "bucket_moves": report.bucket_moves,
         "failed": len(report.failed),
+        "rolled": report.rolled,
         "columnar": report.columnar,
         "row_engine": report.row_engine,
         **{f"routed_{reason}": count for reason, count in sorted(report.routed.items())},

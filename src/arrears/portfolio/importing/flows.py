@@ -215,6 +215,7 @@ class LoanImporter(Importer):
     def write_chunk(self, chunk: Sequence[tuple[int, LoanRecord]]) -> None:
         borrowers = _borrower_ids(self.db_session, self.tenant.id, (r.borrower_external_id for _, r in chunk))
         existing = _loans(self.db_session, self.tenant.id, (r.account_number for _, r in chunk))
+        changed: list[int] = []  # loans whose terms changed: their next pass replays them
         for row, record in chunk:
             borrower_id = borrowers.get(record.borrower_external_id)
             if borrower_id is None:
@@ -244,8 +245,12 @@ class LoanImporter(Importer):
                 self.db_session.add(loan)
                 existing[record.account_number] = loan
                 self.outcomes[NEW] += 1
+            elif _changes(loan, values):
+                self.outcomes[UPDATED] += 1
+                changed.append(loan.id)
             else:
-                self.outcomes[UPDATED if _changes(loan, values) else UNCHANGED] += 1
+                self.outcomes[UNCHANGED] += 1
+        products.forget_windows(db_session=self.db_session, loan_ids=changed)
 
 
 @dataclass
@@ -272,6 +277,7 @@ class InstallmentImporter(Importer):
             (i.loan_id, i.number): i
             for i in self.db_session.scalars(select(Installment).where(Installment.loan_id.in_(loan_ids)))
         }
+        changed: set[int] = set()  # loans whose schedule changed: their next pass replays them
         for row, record in chunk:
             loan = loans.get(record.account_number)
             if loan is None:
@@ -307,6 +313,9 @@ class InstallmentImporter(Importer):
                     touched.undo.append((record.number, before))
             touched.outcomes[outcome] += 1
             self.outcomes[outcome] += 1
+            if outcome != UNCHANGED:
+                changed.add(loan.id)
+        products.forget_windows(db_session=self.db_session, loan_ids=list(changed))
 
     def finish(self) -> None:
         """Every loan the file touched must have a schedule whose principal sums to the loan's."""
