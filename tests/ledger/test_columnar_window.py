@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arrears.ledger.columnar import LoanInput, compute_figures, roll
-from arrears.ledger.engine import PostedPayment
+from arrears.ledger.columnar import LoanFigures, LoanInput, compute_figures, figures_of, roll
+from arrears.ledger.engine import PostedPayment, compute_position
 from tests.ledger.test_columnar import _twelve
 from tests.ledger.test_properties import Loan, loans
 
@@ -26,6 +26,15 @@ def _standing(loan: Loan) -> tuple[LoanInput, date]:
     """The loan with only the payments known on its as-of date: a later one is an event of its own."""
     terms, payments, _, as_of = loan
     return LoanInput(7, terms, [payment for payment in payments if payment.value_date <= as_of]), as_of
+
+
+def _replayed(item: LoanInput, day: date) -> LoanFigures:
+    """The replay of the day; by the row engine when the columnar path leaves the loan to it (a later day can make
+    a large loan's figures too large for its arrays: both engines give the same figures)."""
+    batch = compute_figures([item], as_of=day)
+    if batch.figures:
+        return batch.figures[0]
+    return figures_of(item.key, compute_position(item.terms, item.payments, as_of=day))
 
 
 @PROPERTY
@@ -40,7 +49,7 @@ def test_any_day_inside_the_window_rolls_to_the_replay_of_that_day(loan: Loan, d
     assert window.valid_until >= as_of
     span = min((window.valid_until - as_of).days, 500)
     day = as_of + timedelta(days=data.draw(st.integers(0, span), label="days ahead"))
-    assert roll(figures, window, since=as_of, to=day) == compute_figures([item], as_of=day).figures[0]
+    assert roll(figures, window, since=as_of, to=day) == _replayed(item, day)
 
 
 @PROPERTY
@@ -53,7 +62,7 @@ def test_the_last_day_of_the_window_rolls_to_its_replay(loan: Loan) -> None:
         return
     window = batch.windows[7]
     rolled = roll(batch.figures[0], window, since=as_of, to=window.valid_until)
-    assert rolled == compute_figures([item], as_of=window.valid_until).figures[0]
+    assert rolled == _replayed(item, window.valid_until)
 
 
 def _book(as_of: date) -> list[LoanInput]:
