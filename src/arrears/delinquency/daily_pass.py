@@ -680,7 +680,8 @@ def _upsert_charges(db_session: Session, ids: list[int], rows: list[tuple[Any, .
 
 def _sync_allocations(db_session: Session, ids: list[int], computed: dict[int, list[tuple[Any, ...]]]) -> None:
     """A loan's allocations are one sequence: a loan whose sequence differs has all of its rows replaced,
-    so their order (by id) is the order the engine paid them in, as when every row is rewritten."""
+    so their order (by id) is the order the engine paid them in, as when every row is rewritten; a sequence
+    that only grew (the usual new payment) gets its new rows appended, which keeps that order too."""
     stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     stmt = (
         select(*_stored(PaymentAllocation, ALLOCATION_COLUMNS))
@@ -689,9 +690,18 @@ def _sync_allocations(db_session: Session, ids: list[int], computed: dict[int, l
     )
     for stored_row in _read(db_session, stmt):
         stored[stored_row[0]].append(tuple(stored_row))
-    changed = [loan_id for loan_id in ids if stored.get(loan_id, []) != computed.get(loan_id, [])]
-    _delete_ids(db_session, PaymentAllocation, PaymentAllocation.loan_id, [i for i in changed if i in stored])
-    added = [row for loan_id in changed for row in computed.get(loan_id, ())]
+    replaced: list[int] = []
+    added: list[tuple[Any, ...]] = []
+    for loan_id in ids:
+        before, now = stored.get(loan_id, []), computed.get(loan_id, [])
+        if before == now:
+            continue
+        if now[: len(before)] == before:  # a new payment, allocated after all the earlier ones: append it
+            added += now[len(before) :]
+        else:
+            replaced.append(loan_id)
+            added += now
+    _delete_ids(db_session, PaymentAllocation, PaymentAllocation.loan_id, [i for i in replaced if i in stored])
     if added:
         _insert_rows(db_session, PaymentAllocation, ALLOCATION_COLUMNS, added)
 
