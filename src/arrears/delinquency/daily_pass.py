@@ -310,8 +310,10 @@ def _process(
         # A loan with a hold or a restructure is replayed by the row engine every night; its position has no
         # window, but a hold or plan made since the loan's last replay must be seen now.
         steady = [loan for loan in aged if loan.id not in holds and loan.id not in restructures]
-        rolled = _roll(db_session, steady, as_of, catalog, report)
+        rolled, settled = _roll(db_session, steady, as_of, catalog, report)
         aged = [loan for loan in aged if loan.id not in rolled]
+    else:
+        settled = set()
     ids = [loan.id for loan in aged]
     if not ids:
         return
@@ -325,7 +327,7 @@ def _process(
             ),
         )
     }
-    writes = _Writes()
+    writes = _Writes(settled=settled)
     inputs = [
         LoanInput(
             loan.id,
@@ -422,14 +424,14 @@ WITH standing AS (
     WHERE loan_id {among} AND reversed_at IS NULL AND value_date <= {day}
     GROUP BY loan_id
 )
-SELECT p.loan_id, p.as_of = {day}, p.bucket, p.overdue_principal + p.overdue_interest + p.overdue_charges,
-       p.oldest_unpaid_due_date
+SELECT p.loan_id, p.window_from <= {day} AND p.valid_until >= {day}, p.as_of = {day}, p.bucket,
+       p.overdue_principal + p.overdue_interest + p.overdue_charges, p.oldest_unpaid_due_date
 FROM loan_positions p LEFT JOIN standing s ON s.loan_id = p.loan_id
-WHERE p.loan_id {among} AND p.window_from <= {day} AND p.valid_until >= {day}
+WHERE p.loan_id {among} AND p.valid_until IS NOT NULL
   AND COALESCE(s.seen, 0) = p.payments_seen AND COALESCE(s.id_sum, 0) = p.payments_key
 """
-"""The loans whose position can be rolled to the day (whether it is there already, its bucket and what is
-overdue)."""
+"""The loans whose facts are those of their last replay: whether their window covers the day (then they can be
+rolled to it), whether they are on it already, their bucket, what is overdue."""
 
 _ROLL = """
 WITH charged AS (
@@ -465,14 +467,18 @@ def _days_past_due(day: date, oldest: date | str | None) -> int:
     return (day - (oldest if isinstance(oldest, date) else date.fromisoformat(oldest))).days
 
 
-def _roll(db_session: Session, loans: list[_LoanRow], as_of: date, catalog: _Catalog, report: PassReport) -> set[int]:
-    """Roll forward the positions of these loans whose window covers ``as_of``; the ids rolled or already there.
+def _roll(
+    db_session: Session, loans: list[_LoanRow], as_of: date, catalog: _Catalog, report: PassReport
+) -> tuple[set[int], set[int]]:
+    """Roll forward the positions of these loans whose window covers ``as_of``.
 
-    A position already on the day is left as it is, so running a day again writes nothing. A loan whose DPD
-    on the day falls in another bucket than its position's (the bucket set was changed since) is replayed.
+    Returns the ids rolled (or already on the day), and the ids of the others whose payments are those they were
+    last replayed with: a replay gives them the allocations they have. A position already on the day is left as
+    it is, so running a day again writes nothing. A loan whose DPD on the day falls in another bucket than its
+    position's (the bucket set was changed since) is replayed.
     """
     if not loans:
-        return set()
+        return set(), set()
     ids = [loan.id for loan in loans]
     products = {loan.id: loan.product_id for loan in loans}
     if _on_postgres(db_session):
@@ -504,13 +510,14 @@ def _roll(db_session: Session, loans: list[_LoanRow], as_of: date, catalog: _Cat
     def listed(values: list[int]) -> Any:
         return values if on_postgres else json.dumps(values)
 
-    found = [
-        (loan_id, current, bucket, overdue)
-        for loan_id, current, bucket, overdue, oldest in db_session.execute(
-            statement(_ROLLING), {"ids": listed(ids), "day": as_of}
-        )
-        if catalog.bucket_for(products[loan_id], _days_past_due(as_of, oldest)) == bucket
-    ]
+    found, settled = [], set()
+    for loan_id, inside, current, bucket, overdue, oldest in db_session.execute(
+        statement(_ROLLING), {"ids": listed(ids), "day": as_of}
+    ):
+        if inside and catalog.bucket_for(products[loan_id], _days_past_due(as_of, oldest)) == bucket:
+            found.append((loan_id, current, bucket, overdue))
+        else:
+            settled.add(loan_id)
     rows = [(loan_id, bucket, overdue) for loan_id, current, bucket, overdue in found if current]
     moving = [loan_id for loan_id, current, *_ in found if not current]
     if moving:
@@ -522,7 +529,7 @@ def _roll(db_session: Session, loans: list[_LoanRow], as_of: date, catalog: _Cat
         report.overdue_total += from_minor(int(overdue))
         if bucket is not None:
             report.by_bucket[bucket] = report.by_bucket.get(bucket, 0) + 1
-    return {row[0] for row in rows}
+    return {row[0] for row in rows}, settled
 
 
 POSITION_COLUMNS = (
@@ -575,12 +582,15 @@ class _Writes:
     status_changes: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
     loan_ids: list[int] = field(default_factory=list)  # the loans aged in this chunk
+    settled: set[int] = field(default_factory=set)
+    """Loans replayed with the payments of their last replay: their stored allocations are already right."""
 
     def flush(self, db_session: Session) -> None:
         if self.loan_ids:
             _sync_positions(db_session, self.loan_ids, self.positions)
             _sync_charges(db_session, self.loan_ids, self.charges)
-            _sync_allocations(db_session, self.loan_ids, self.allocations)
+            paying = [loan_id for loan_id in self.loan_ids if loan_id not in self.settled]
+            _sync_allocations(db_session, paying, self.allocations)
         if self.stay_exits:
             db_session.execute(update(BucketHistory), self.stay_exits)
         if self.new_stays:
