@@ -83,7 +83,8 @@ def pass_command(
         table.add_row(name, f"{count:,}")
     console.print(table)
     console.print(
-        f"{report.loans:,} loans aged; {report.bucket_moves:,} bucket moves; "
+        f"{report.loans:,} loans aged ({report.rolled:,} rolled forward, nothing new since their last replay); "
+        f"{report.bucket_moves:,} bucket moves; "
         f"{report.status_changes:,} status changes; overdue total {report.overdue_total:,.2f}"
     )
     console.print(
