@@ -748,10 +748,12 @@ class _Group:
         count, width = self.count, self.width
         eff, owed, real = self.eff, self._owed(), self.real
         # A due date changes what is overdue and what the cap counts (one due today is overdue tomorrow);
-        # a grace end what is payable.
+        # a grace end what is payable, which matters to an installment still owed or with a charge row.
         last = np.where(real & (eff >= today), eff - 1, FAR).min(axis=1)
         flip = eff + self.grace
-        last = np.minimum(last, np.where(real & (flip >= today), flip, FAR).min(axis=1))
+        charged = ((self.scaled // unit != 0) | (self.charge_paid != 0)).any(axis=2)
+        flipping = real & (flip >= today) & ((owed > 0) | charged)
+        last = np.minimum(last, np.where(flipping, flip, FAR).min(axis=1))
         after_dpd = self.rules.acceleration.after_dpd
         if after_dpd is not None:
             oldest = self._oldest(np.full(count, today, dtype=np.int64), inclusive=True)
