@@ -71,3 +71,22 @@ def test_the_payoff_quoted_after_a_same_day_payment_closes_the_loan_exactly() ->
     closed = compute_position(terms, [*first, PostedPayment("PAYOFF", day, quoted)], as_of=day)
     assert closed.status is LoanStatus.CLOSED
     assert closed.overpayment == Decimal("0") and closed.payoff_amount == Decimal("0")
+
+
+def test_a_payment_used_up_before_the_day_settles_records_no_empty_allocation() -> None:
+    """Found by the allocation property: the first of two payments paid the due interest and most of the
+    principal ahead; the day's total settled the loan, and the settling loop then gave the next installment an
+    allocation of 0.00 from the spent payment."""
+    day = date(2024, 1, 2)
+    schedule = (
+        ScheduledInstallment(1, day, Decimal("0"), Decimal("0.01")),
+        ScheduledInstallment(2, date(2024, 1, 3), Decimal("0"), Decimal("0.01")),
+        ScheduledInstallment(3, date(2024, 1, 4), Decimal("0.99"), Decimal("0")),
+        ScheduledInstallment(4, date(2024, 1, 5), Decimal("0.01"), Decimal("0")),
+    )
+    terms = LoanTerms(Decimal("1.00"), DISBURSED, DISBURSED, schedule, ProductRules.model_validate({}))
+    payments = [PostedPayment("P0", day, Decimal("1.00")), PostedPayment("P1", day, Decimal("1.00"))]
+    position = compute_position(terms, payments, as_of=day)
+    assert all(item.amount > 0 for item in position.allocations)
+    assert sum(item.amount for item in position.allocations) == Decimal("2.00")
+    assert position.status is LoanStatus.CLOSED

@@ -624,7 +624,7 @@ class _Replay:
 
     def _apply(self, payment: PostedPayment, item: _Installment, component: Component, left: Decimal) -> Decimal:
         owing = self._owing(item, component, payment.value_date)
-        if owing <= ZERO:
+        if owing <= ZERO or left <= ZERO:  # nothing owed, or the payment is spent: no empty allocation
             return left
         amount = min(owing, left)
         self._settle(item, component, amount)
