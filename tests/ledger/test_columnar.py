@@ -157,12 +157,12 @@ def _twelve(disbursed: date, principal: int) -> LoanTerms:
     return LoanTerms(Decimal(principal), disbursed, disbursed, schedule, RULES)
 
 
-def test_a_portfolio_like_the_benchmark_is_the_same_through_both_paths() -> None:
-    """Twelve-installment loans paid on time, a few days late, or not at all after some period."""
-    as_of = date(2026, 6, 30)
+def benchmark_like_book(as_of: date, count: int, *, spacing: int) -> list[LoanInput]:
+    """Twelve-installment loans paid on time, a few days late, or not at all after some period, disbursed
+    ``spacing`` days apart going back from ``as_of`` (as the benchmark's book)."""
     inputs = []
-    for key in range(60):
-        disbursed = as_of - timedelta(days=40 + key * 7)
+    for key in range(count):
+        disbursed = as_of - timedelta(days=40 + key * spacing)
         terms = _twelve(disbursed, 3000 + key * 100)
         stop = 12 if key % 3 else key % 12
         payments = [
@@ -175,6 +175,12 @@ def test_a_portfolio_like_the_benchmark_is_the_same_through_both_paths() -> None
             if item.due_date + timedelta(days=6) <= as_of
         ]
         inputs.append(LoanInput(key, terms, payments))
+    return inputs
+
+
+def test_a_portfolio_like_the_benchmark_is_the_same_through_both_paths() -> None:
+    as_of = date(2026, 6, 30)
+    inputs = benchmark_like_book(as_of, 60, spacing=7)
     batch = compute_positions(inputs, as_of=as_of)
     assert not batch.routed
     for item in inputs:

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arrears.ledger.columnar import LoanFigures, LoanInput, compute_figures, figures_of, roll
-from arrears.ledger.engine import PostedPayment, compute_position
-from tests.ledger.test_columnar import _twelve
+from arrears.ledger.engine import compute_position
+from tests.ledger.test_columnar import benchmark_like_book
 from tests.ledger.test_properties import Loan, loans
 
 PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,23 +66,7 @@ def test_the_last_day_of_the_window_rolls_to_its_replay(loan: Loan) -> None:
 
 
 def _book(as_of: date) -> list[LoanInput]:
-    """Twelve-installment loans paid on time, late, or not at all after a while (as the benchmark's)."""
-    inputs = []
-    for key in range(90):
-        disbursed = as_of - timedelta(days=40 + key * 5)
-        terms = _twelve(disbursed, 3000 + key * 100)
-        stop = 12 if key % 3 else key % 12
-        payments = [
-            PostedPayment(
-                f"P{key}-{item.number}",
-                item.due_date + timedelta(days=(0, 1, 2, 6)[key % 4]),
-                item.principal + item.interest,
-            )
-            for item in terms.schedule[:stop]
-            if item.due_date + timedelta(days=6) <= as_of
-        ]
-        inputs.append(LoanInput(key, terms, payments))
-    return inputs
+    return benchmark_like_book(as_of, 90, spacing=5)
 
 
 def test_a_book_like_the_benchmark_rolls_day_by_day_to_its_replays() -> None:
