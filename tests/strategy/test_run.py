@@ -23,7 +23,7 @@ from arrears.ledger.models import Loan
 from arrears.org.models import Tenant
 from arrears.strategy import run as run_module
 from arrears.strategy.enums import ActionStatus, RunStatus
-from arrears.strategy.models import CaseStrategy, CollectionAction, Run
+from arrears.strategy.models import CaseStrategy, CollectionAction, Run, RunStep
 from arrears.strategy.run import Stage, StepSizes, run_day
 from arrears.strategy.service import explain_case
 from arrears.strategy.stages import STAGES
@@ -87,7 +87,11 @@ def of_case(table: str, columns: str) -> str:
 
 
 SNAPSHOT = {
-    "loan_positions": "SELECT loan_id, as_of, days_past_due, bucket, payoff_amount FROM loan_positions",
+    "loan_positions": (
+        "SELECT loan_id, as_of, days_past_due, bucket, overdue_charges, payoff_amount, window_from, valid_until,"
+        " cut_exact, cut_daily, payments_seen, payments_key FROM loan_positions"
+    ),
+    "charges": "SELECT loan_id, installment_number, kind, accrued, paid, payable, as_of, exact, daily FROM charges",
     "bucket_history": "SELECT loan_id, bucket, entered_on, left_on, left_to FROM bucket_history",
     "cases": "SELECT b.external_id, c.status FROM cases c JOIN borrowers b ON b.id = c.borrower_id",
     "promises": of_case("promises_to_pay", "t.status, t.amount_paid, t.resolved_on"),
@@ -174,6 +178,13 @@ def test_a_run_killed_at_any_step_and_started_again_ends_as_an_uninterrupted_one
     rewind = case_id_sequence(db_session)
     two_days(db_session, tenant, crash=None)
     clean = snapshot(db_session)
+    # The second night rolls most positions forward inside their windows: the kill must find that path too.
+    rolled = db_session.scalars(
+        select(RunStep.counts)
+        .join(Run, Run.id == RunStep.run_id)
+        .where(Run.as_of == date(2026, 2, 21), RunStep.stage == "pass")
+    ).all()
+    assert sum(counts["rolled"] for counts in rolled) > 0
     before.rollback()
     rewind()
     two_days(db_session, tenant, crash=crashing(stage_name, after_work=after_work))
