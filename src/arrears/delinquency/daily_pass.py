@@ -19,7 +19,6 @@ work, so a crash part-way leaves the database as it was.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from arrears.compliance.models import Hold
 from arrears.db.base import Money, utcnow
 from arrears.delinquency.buckets import BucketSet
 from arrears.delinquency.models import BucketHistory, BucketSetRow
+from arrears.delinquency.rolling import RolledForward, roll_positions
 from arrears.delinquency.service import to_spec
 from arrears.errors import Conflict, InvalidInput
 from arrears.ledger import service as ledger_service
@@ -107,7 +107,7 @@ class PassReport:
     """Loans left to the row engine, counted by reason in ``routed``."""
     routed: dict[str, int] = field(default_factory=dict)
     rolled: int = 0
-    """Loans not replayed: their position rolled forward inside its window (see :func:`_roll`)."""
+    """Loans not replayed: their position rolled forward inside its window (see :mod:`arrears.delinquency.rolling`)."""
 
 
 @dataclass(frozen=True)
@@ -310,10 +310,11 @@ def _process(
         # A loan with a hold or a restructure is replayed by the row engine every night; its position has no
         # window, but a hold or plan made since the loan's last replay must be seen now.
         steady = [loan for loan in aged if loan.id not in holds and loan.id not in restructures]
-        rolled, settled = _roll(db_session, steady, as_of, catalog, report)
-        aged = [loan for loan in aged if loan.id not in rolled]
+        rolled = _roll(db_session, steady, as_of, catalog, report)
+        aged = [loan for loan in aged if loan.id not in rolled.loans]
+        same_payments = rolled.same_payments
     else:
-        settled = set()
+        same_payments = set()
     ids = [loan.id for loan in aged]
     if not ids:
         return
@@ -327,7 +328,7 @@ def _process(
             ),
         )
     }
-    writes = _Writes(settled=settled)
+    writes = _Writes(same_payments=same_payments)
     inputs = [
         LoanInput(
             loan.id,
@@ -411,125 +412,23 @@ def _process(
     writes.flush(db_session)
 
 
-# Rolling positions forward (有效期内顺延). A loan whose window (arrears.ledger.columnar.Window) still covers the
-# day, and which has seen no payment since its replay, is not replayed: one statement moves its position to the
-# day, in the database, as columnar.roll() does in Python. Its charges keep the exact figures of its last replay
-# (charges.as_of); only the position, which every reader uses, is written. A payment posted or reversed changes
-# the count or the sum of the loan's standing payment ids; holds and restructures send a loan to the row engine,
-# whose positions have no window; a changed schedule or loan clears the window where it is imported.
-
-_ROLLING = """
-WITH standing AS (
-    SELECT loan_id, COUNT(*) AS seen, SUM(id) AS id_sum FROM payments
-    WHERE loan_id {among} AND reversed_at IS NULL AND value_date <= {day}
-    GROUP BY loan_id
-)
-SELECT p.loan_id, p.window_from <= {day} AND p.valid_until >= {day}, p.as_of = {day}, p.bucket,
-       p.overdue_principal + p.overdue_interest + p.overdue_charges, p.oldest_unpaid_due_date
-FROM loan_positions p LEFT JOIN standing s ON s.loan_id = p.loan_id
-WHERE p.loan_id {among} AND p.valid_until IS NOT NULL
-  AND COALESCE(s.seen, 0) = p.payments_seen AND COALESCE(s.id_sum, 0) = p.payments_key
-"""
-"""The loans whose facts are those of their last replay: whether their window covers the day (then they can be
-rolled to it), whether they are on it already, their bucket, what is overdue."""
-
-_ROLL = """
-WITH charged AS (
-    SELECT c.loan_id,
-           SUM((c.exact + {elapsed} * c.daily) / q.exact_unit * q.minor_cents) AS accrued,
-           SUM(CASE WHEN c.payable THEN (c.exact + {elapsed} * c.daily) / q.exact_unit * q.minor_cents - c.paid
-                    ELSE 0 END) AS owed
-    FROM charges c JOIN loan_positions q ON q.loan_id = c.loan_id
-    WHERE c.loan_id {among}
-    GROUP BY c.loan_id
-)
-UPDATE loan_positions SET
-    as_of = {day},
-    days_past_due = CASE WHEN oldest_unpaid_due_date IS NULL THEN 0 ELSE {dpd} END,
-    overdue_charges = COALESCE(rolled.owed, 0),
-    charges_accrued = COALESCE(rolled.accrued, 0),
-    cap_cut = (cut_exact + {since} * cut_daily) / exact_unit * minor_cents,
-    payoff_amount = payoff_amount - overdue_charges + COALESCE(rolled.owed, 0),
-    computed_at = :now
-FROM (SELECT k.loan_id, charged.owed, charged.accrued FROM {listed} LEFT JOIN charged ON charged.loan_id = k.loan_id)
-    AS rolled
-WHERE loan_positions.loan_id = rolled.loan_id
-RETURNING loan_positions.loan_id, loan_positions.bucket,
-    loan_positions.overdue_principal + loan_positions.overdue_interest + loan_positions.overdue_charges
-"""
-"""Roll the given positions to the day, as ``columnar.roll`` does; what each then owes."""
-
-
-def _days_past_due(day: date, oldest: date | str | None) -> int:
-    """DPD on the day from the oldest unpaid due date, as read by plain SQL (a string on SQLite)."""
-    if oldest is None:
-        return 0
-    return (day - (oldest if isinstance(oldest, date) else date.fromisoformat(oldest))).days
-
-
 def _roll(
     db_session: Session, loans: list[_LoanRow], as_of: date, catalog: _Catalog, report: PassReport
-) -> tuple[set[int], set[int]]:
-    """Roll forward the positions of these loans whose window covers ``as_of``.
-
-    Returns the ids rolled (or already on the day), and the ids of the others whose payments are those they were
-    last replayed with: a replay gives them the allocations they have. A position already on the day is left as
-    it is, so running a day again writes nothing. A loan whose DPD on the day falls in another bucket than its
-    position's (the bucket set was changed since) is replayed.
-    """
-    if not loans:
-        return set(), set()
-    ids = [loan.id for loan in loans]
-    products = {loan.id: loan.product_id for loan in loans}
-    if _on_postgres(db_session):
-        day = "CAST(:day AS DATE)"
-        among = "= ANY(CAST(:ids AS BIGINT[]))"
-        listed_ids = "unnest(CAST(:ids AS BIGINT[])) AS k(loan_id)"
-        days = {
-            "elapsed": f"({day} - q.window_from)",
-            "dpd": f"({day} - oldest_unpaid_due_date)",
-            "since": f"({day} - window_from)",
-        }
-    else:
-        day = ":day"
-        among = "IN (SELECT value FROM json_each(:ids))"
-        listed_ids = "(SELECT value AS loan_id FROM json_each(:ids)) AS k"
-        days = {
-            "elapsed": "CAST(julianday(:day) - julianday(q.window_from) AS INTEGER)",
-            "dpd": "CAST(julianday(:day) - julianday(oldest_unpaid_due_date) AS INTEGER)",
-            "since": "CAST(julianday(:day) - julianday(window_from) AS INTEGER)",
-        }
-    on_postgres = _on_postgres(db_session)
-
-    def statement(sql: str) -> Any:
-        typed = [bindparam("day", type_=PositionRow.__table__.c.as_of.type)]
-        if ":now" in sql:
-            typed.append(bindparam("now", type_=PositionRow.__table__.c.computed_at.type))
-        return text(sql.format(among=among, day=day, listed=listed_ids, **days)).bindparams(*typed)
-
-    def listed(values: list[int]) -> Any:
-        return values if on_postgres else json.dumps(values)
-
-    found, settled = [], set()
-    for loan_id, inside, current, bucket, overdue, oldest in db_session.execute(
-        statement(_ROLLING), {"ids": listed(ids), "day": as_of}
-    ):
-        if inside and catalog.bucket_for(products[loan_id], _days_past_due(as_of, oldest)) == bucket:
-            found.append((loan_id, current, bucket, overdue))
-        else:
-            settled.add(loan_id)
-    rows = [(loan_id, bucket, overdue) for loan_id, current, bucket, overdue in found if current]
-    moving = [loan_id for loan_id, current, *_ in found if not current]
-    if moving:
-        params = {"ids": listed(moving), "day": as_of, "now": utcnow()}
-        rows += db_session.execute(statement(_ROLL), params).all()
-    for _, bucket, overdue in rows:
+) -> RolledForward:
+    """Roll forward the loans whose window covers the day (:mod:`arrears.delinquency.rolling`) and count them."""
+    rolled = roll_positions(
+        db_session=db_session,
+        loans=[(loan.id, loan.product_id) for loan in loans],
+        as_of=as_of,
+        bucket_for=catalog.bucket_for,
+    )
+    for bucket, overdue in rolled.loans.values():
         report.loans += 1
         report.rolled += 1
-        report.overdue_total += from_minor(int(overdue))
+        report.overdue_total += from_minor(overdue)
         if bucket is not None:
             report.by_bucket[bucket] = report.by_bucket.get(bucket, 0) + 1
-    return {row[0] for row in rows}, settled
+    return rolled
 
 
 POSITION_COLUMNS = (
@@ -582,14 +481,14 @@ class _Writes:
     status_changes: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
     loan_ids: list[int] = field(default_factory=list)  # the loans aged in this chunk
-    settled: set[int] = field(default_factory=set)
+    same_payments: set[int] = field(default_factory=set)
     """Loans replayed with the payments of their last replay: their stored allocations are already right."""
 
     def flush(self, db_session: Session) -> None:
         if self.loan_ids:
             _sync_positions(db_session, self.loan_ids, self.positions)
             _sync_charges(db_session, self.loan_ids, self.charges)
-            paying = [loan_id for loan_id in self.loan_ids if loan_id not in self.settled]
+            paying = [loan_id for loan_id in self.loan_ids if loan_id not in self.same_payments]
             _sync_allocations(db_session, paying, self.allocations)
         if self.stay_exits:
             db_session.execute(update(BucketHistory), self.stay_exits)

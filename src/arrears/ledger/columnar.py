@@ -155,7 +155,7 @@ class Window(NamedTuple):
 def roll(figures: LoanFigures, window: Window, *, since: date, to: date) -> LoanFigures:
     """The figures of ``to`` from those of ``since`` (the day they were computed for), inside the window.
 
-    The daily pass does the same in SQL (``delinquency.daily_pass``); tests hold both to a replay.
+    The daily pass does the same in SQL (``delinquency.rolling``); tests hold both to a replay.
     """
     if not since <= to <= window.valid_until:
         raise ValueError(f"{to} is outside the window {since}..{window.valid_until}")
