@@ -483,7 +483,13 @@ class _Group:
         self.interest_counted = np.where(active, counted, self.interest_counted)
         owed = self._owed()
         due_today: Bools = active & ((self.eff == day[:, None]) & (owed > 0)).any(axis=1)
+        self.daily = self._rates(day)
+        return due_today
+
+    def _rates(self, day: Ints) -> Ints:
+        """Each charge's exact amount for ``day`` (loan x installment x stream), from what is owed at its start."""
         charges = self.rules.charges
+        owed = self._owed()
         accruing = (self.eff < day[:, None]) & (owed > 0)
         if charges.accrue_from == "grace_end":
             accruing &= day[:, None] > self.eff + self.grace
@@ -492,10 +498,10 @@ class _Group:
             late_base = owed
         else:
             late_base = self.principal_due + self.interest_due - self.waived
-        self.daily = np.zeros((self.count, self.width, 2), dtype=np.int64)
-        self.daily[:, :, STREAM_PENALTY] = np.where(accruing, self.penalty_rate * penalty_base, 0)
-        self.daily[:, :, STREAM_LATE] = np.where(accruing, self.late_rate * late_base, 0)
-        return due_today
+        rates = np.zeros((self.count, self.width, 2), dtype=np.int64)
+        rates[:, :, STREAM_PENALTY] = np.where(accruing, self.penalty_rate * penalty_base, 0)
+        rates[:, :, STREAM_LATE] = np.where(accruing, self.late_rate * late_base, 0)
+        return rates
 
     def _accelerate(self, now: Bools, day: Ints, demand_days: int) -> None:
         """提前到期, as the engine's ``_accelerate``: future installments fall due, their interest is dropped."""
@@ -745,63 +751,22 @@ class _Group:
         the exact daily amount of each charge until then (the rates of the day after, through the cap)."""
         today = self.as_of.toordinal()
         unit = self.scale * self.year
-        count, width = self.count, self.width
-        eff, owed, real = self.eff, self._owed(), self.real
-        # A due date changes what is overdue and what the cap counts (one due today is overdue tomorrow);
-        # a grace end what is payable, which matters to an installment still owed or with a charge row.
-        last = np.where(real & (eff >= today), eff - 1, FAR).min(axis=1)
-        flip = eff + self.grace
-        charged = ((self.scaled // unit != 0) | (self.charge_paid != 0)).any(axis=2)
-        flipping = real & (flip >= today) & ((owed > 0) | charged)
-        last = np.minimum(last, np.where(flipping, flip, FAR).min(axis=1))
-        after_dpd = self.rules.acceleration.after_dpd
-        if after_dpd is not None:
-            oldest = self._oldest(np.full(count, today, dtype=np.int64), inclusive=True)
-            due = (oldest < FAR) & (self.accelerated_on < 0)
-            last = np.minimum(last, np.where(due, oldest + after_dpd, FAR))
-        last = np.where(self.ahead_day == today, today, last)  # a payment ahead shows only on its day
-        last = np.maximum(last, today)
-        # The rates of the day after, as _start_day would set them.
-        tomorrow = today + 1
-        charges = self.rules.charges
-        accruing = (eff < tomorrow) & (owed > 0)
-        if charges.accrue_from == "grace_end":
-            accruing &= tomorrow > eff + self.grace
-        penalty_base = self.principal_left if charges.penalty_base == "principal" else owed
-        if charges.late_fee_base == "installment_outstanding":
-            late_base = owed
-        else:
-            late_base = self.principal_due + self.interest_due - self.waived
-        rates = np.zeros((count, width, 2), dtype=np.int64)
-        rates[:, :, STREAM_PENALTY] = np.where(accruing, self.penalty_rate * penalty_base, 0)
-        rates[:, :, STREAM_LATE] = np.where(accruing, self.late_rate * late_base, 0)
-        flat = rates.reshape(count, width * 2)
-        shares = flat
-        left = last - today
-        if self.has_cap:
-            outstanding = self.principal_left.sum(axis=1)
-            counted = np.where(eff <= today, self.interest_due - self.waived, 0).sum(axis=1)
-            charged = self.scaled.reshape(count, width * 2).sum(axis=1)
-            slack = self.cap * self.principal_days - self.year * self.scale * counted - charged
-            going = left > 0
-            days, amount, _, _ = _cap_phase(going, slack, self.cap * outstanding, flat.sum(axis=1), left)
-            last = np.where(going, today + days, last)
-            before = np.cumsum(flat, axis=1) - flat
-            shares = np.clip(amount[:, None] - before, 0, flat)
-        daily_shares = shares.reshape(count, width, 2)
+        count = self.count
+        rates = self._rates(np.full(count, today + 1, dtype=np.int64))  # the day after's, as _start_day sets them
+        last = self._last_calm_day(today, unit)
+        shares, last = self._capped(rates, today, last)
         # A charge with no stored row yet gets one with its first minor unit: that day is an event too.
-        stored = ((self.scaled // unit != 0) | (self.charge_paid != 0)) & real[:, :, None]
-        starting = ~stored & (daily_shares > 0)
-        first = np.where(starting, (unit - self.scaled + daily_shares - 1) // np.maximum(daily_shares, 1), FAR)
+        stored = ((self.scaled // unit != 0) | (self.charge_paid != 0)) & self.real[:, :, None]
+        starting = ~stored & (shares > 0)
+        first = np.where(starting, (unit - self.scaled + shares - 1) // np.maximum(shares, 1), FAR)
         last = np.minimum(last, today + first.min(axis=(1, 2)) - 1)
         # Exact figures must stay inside 64 bits for the whole window.
         growth = np.maximum(rates.sum(axis=(1, 2)), 1)
         room = (LIMIT - np.maximum(self.uncapped.sum(axis=(1, 2)), self.scaled.sum(axis=(1, 2)))) // growth
         last = np.clip(np.minimum(last, today + room), today, date.max.toordinal())
         cut_exact = (self.uncapped - self.scaled).sum(axis=(1, 2))
-        cut_daily = rates.sum(axis=(1, 2)) - daily_shares.sum(axis=(1, 2))
-        places = MINOR_UNITS[self.rules.currency]
-        minor_cents = 10 ** (2 - places)
+        cut_daily = rates.sum(axis=(1, 2)) - shares.sum(axis=(1, 2))
+        minor_cents = 10 ** (2 - MINOR_UNITS[self.rules.currency])
         loans, columns, streams = np.nonzero(stored)
         exact_rows: dict[int, list[tuple[int, ChargeKind, int, int]]] = defaultdict(list)
         kinds = (ChargeKind.PENALTY, ChargeKind.LATE_FEE)
@@ -810,7 +775,7 @@ class _Group:
             columns.tolist(),
             streams.tolist(),
             self.scaled[loans, columns, streams].tolist(),
-            daily_shares[loans, columns, streams].tolist(),
+            shares[loans, columns, streams].tolist(),
             strict=True,
         ):
             exact_rows[index].append((self.numbers[index][column], kinds[stream], exact, daily))
@@ -823,6 +788,46 @@ class _Group:
                 int(cut_daily[row]),
                 tuple(exact_rows.get(row, ())),
             )
+
+    def _last_calm_day(self, today: int, unit: int) -> Ints:
+        """Each loan's last day before a due date, a grace end, acceleration or a payment shown ahead."""
+        eff, owed, real = self.eff, self._owed(), self.real
+        # A due date changes what is overdue and what the cap counts (one due today is overdue tomorrow);
+        # a grace end what is payable, which matters to an installment still owed or with a charge row.
+        last = np.where(real & (eff >= today), eff - 1, FAR).min(axis=1)
+        flip = eff + self.grace
+        with_charges = ((self.scaled // unit != 0) | (self.charge_paid != 0)).any(axis=2)
+        flipping = real & (flip >= today) & ((owed > 0) | with_charges)
+        last = np.minimum(last, np.where(flipping, flip, FAR).min(axis=1))
+        after_dpd = self.rules.acceleration.after_dpd
+        if after_dpd is not None:
+            oldest = self._oldest(np.full(self.count, today, dtype=np.int64), inclusive=True)
+            due = (oldest < FAR) & (self.accelerated_on < 0)
+            last = np.minimum(last, np.where(due, oldest + after_dpd, FAR))
+        last = np.where(self.ahead_day == today, today, last)  # a payment ahead shows only on its day
+        calm: Ints = np.maximum(last, today)
+        return calm
+
+    def _capped(self, rates: Ints, today: int, last: Ints) -> tuple[Ints, Ints]:
+        """What each charge really adds a day under the cost cap, and the window cut at the end of the cap's phase.
+
+        The cap's phase (accruing freely, catching up with the limit, held at its growth, waiting below it) is
+        what the replay's closed form would run from tomorrow; inside one phase each charge adds a fixed amount.
+        """
+        if not self.has_cap:
+            return rates, last
+        count, width = self.count, self.width
+        flat = rates.reshape(count, width * 2)
+        outstanding = self.principal_left.sum(axis=1)
+        counted = np.where(self.eff <= today, self.interest_due - self.waived, 0).sum(axis=1)
+        charged = self.scaled.reshape(count, width * 2).sum(axis=1)
+        slack = self.cap * self.principal_days - self.year * self.scale * counted - charged
+        left = last - today
+        going = left > 0
+        days, amount, _, _ = _cap_phase(going, slack, self.cap * outstanding, flat.sum(axis=1), left)
+        before = np.cumsum(flat, axis=1) - flat
+        shares: Ints = np.clip(amount[:, None] - before, 0, flat).reshape(count, width, 2)
+        return shares, np.where(going, today + days, last)
 
     def _charge_rows(
         self, accrued: Ints, payable: Bools, to_cents: int
