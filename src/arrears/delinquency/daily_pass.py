@@ -736,8 +736,14 @@ def _update_statuses(db_session: Session, changes: list[dict[str, Any]]) -> None
 
 def _of_loans(db_session: Session, column: Any, ids: list[int]) -> Any:
     """Rows of these loans. A chunk's ids are ascending and near-contiguous, so an id range
-    lets the database use its loan_id index even before it has statistics (a fresh load)."""
-    if ids and ids[-1] - ids[0] < 2 * len(ids):
+    lets the database use its loan_id index even before it has statistics (a fresh load).
+
+    The loans of a chunk left to replay once the others were rolled forward are a sparse
+    part of it; their range is still no wider than the chunk's, and without it a table the
+    planner has no statistics for (allocations written by the first night, before anything
+    analyzed them) was read in full for every chunk.
+    """
+    if ids and ids[-1] - ids[0] < 2 * max(len(ids), CHUNK):
         return column.between(ids[0], ids[-1]) & _among(db_session, column, ids)
     return _among(db_session, column, ids)
 

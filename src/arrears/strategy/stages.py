@@ -81,7 +81,7 @@ def stage_pass(db_session: Session, context: RunContext, loans: range) -> dict[s
 
 def stage_cases(db_session: Session, context: RunContext, _ids: range) -> dict[str, Any]:
     """Open, reopen and close cases from the day's positions."""
-    analyze(db_session, "loan_positions", "charges")
+    analyze(db_session, "loan_positions", "charges", "payment_allocations")
     changes = sync_cases_of(
         db_session=db_session, as_of=context.as_of, tenant_code=context.tenant_code, actor=context.actor
     )
